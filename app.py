@@ -1,0 +1,19 @@
+"""Synthetic Data Studio: the Streamlit entry, with the four wizard steps and the sidebar status."""
+
+import streamlit as st
+
+from ui import state
+from ui.widgets import sidebar_status
+
+st.set_page_config(page_title="Synthetic Data Studio", page_icon=":material/auto_awesome:", layout="wide")
+state.init()
+
+steps = [
+    st.Page("pages/data.py", title="1 · Data", icon=":material/table:", default=True),
+    st.Page("pages/train.py", title="2 · Train", icon=":material/model_training:"),
+    st.Page("pages/evaluate.py", title="3 · Evaluate", icon=":material/fact_check:"),
+    st.Page("pages/export.py", title="4 · Export", icon=":material/download:"),
+]
+page = st.navigation({"Synthetic Data Studio": steps})
+sidebar_status()
+page.run()

@@ -1,0 +1,82 @@
+"""A loaded dataset: the table as read, its schema, and the user's changes to kinds and handling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from tabular.infer import convert_column, infer_schema, with_kind
+from tabular.io import ReadReport, read_table
+from tabular.profile import ColumnProfile, profile_column
+from tabular.schema import Handling, Kind, TableSchema, allowed_handlings
+
+
+@dataclass
+class Dataset:
+    """One table in the app: what was read, what the app understood, and what the user changed."""
+
+    name: str
+    raw: pd.DataFrame  # as read from the file; kept so a changed kind can be re-read
+    schema: TableSchema
+    report: ReadReport
+    european: bool = False  # the file used ';' between fields (so likely decimal commas)
+    _typed: dict[str, pd.Series] = field(default_factory=dict, repr=False)
+    _profiles: dict[str, ColumnProfile] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.raw)
+
+    @property
+    def n_columns(self) -> int:
+        return self.raw.shape[1]
+
+    def typed_column(self, name: str) -> pd.Series:
+        """The column converted to its kind's type (cached until its kind changes)."""
+        if name not in self._typed:
+            self._typed[name] = convert_column(self.raw[name], self.schema.column(name))
+        return self._typed[name]
+
+    def typed(self) -> pd.DataFrame:
+        """The whole table in the types the schema describes."""
+        return pd.DataFrame({name: self.typed_column(name) for name in self.schema.names})
+
+    def profile(self, name: str) -> ColumnProfile:
+        if name not in self._profiles:
+            self._profiles[name] = profile_column(self.typed_column(name), self.schema.column(name))
+        return self._profiles[name]
+
+    def profiles(self) -> list[ColumnProfile]:
+        return [self.profile(name) for name in self.schema.names]
+
+    def set_kind(self, name: str, kind: Kind) -> None:
+        """Treat a column as another kind, re-reading its values for that kind."""
+        if self.schema.column(name).kind is kind:
+            return
+        self.schema.replace(with_kind(self.raw, self.schema, name, kind, european=self.european))
+        self._typed.pop(name, None)
+        self._profiles.pop(name, None)
+
+    def set_handling(self, name: str, handling: Handling) -> str | None:
+        """Change what happens to a column; returns a plain message when the choice does not fit."""
+        spec = self.schema.column(name)
+        if handling not in allowed_handlings(spec.kind):
+            return (f"'{handling.label}' only works for personal-data columns, so '{name}' keeps "
+                    f"'{spec.handling.label}'.")
+        spec.handling = handling
+        return None
+
+
+def load_dataset(source: bytes | str | Path, file_name: str | None = None, name: str | None = None) -> Dataset:
+    """Read a file and work out its schema.
+
+    Raises:
+        tabular.errors.DataReadError: the file cannot be read; the message is for the user.
+    """
+    result = read_table(source, file_name)
+    european = result.report.delimiter == "semicolon"
+    label = name or Path(result.report.file_name).stem
+    schema = infer_schema(result.frame, source=result.report.file_name, european=european)
+    return Dataset(name=label, raw=result.frame, schema=schema, report=result.report, european=european)

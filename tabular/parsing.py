@@ -1,0 +1,179 @@
+"""Turn text columns into numbers, dates and yes/no values, detecting how they were written."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tabular.schema import ColumnFormat
+
+CURRENCY = "$€£¥"
+_PREFIX = re.compile(rf"^([+-]?\s?[{CURRENCY}])")
+_SUFFIX = re.compile(rf"\s?(%|[{CURRENCY}])$")
+
+# (decimal separator, thousands separator) -> pattern for a full number written that way.
+_NUMBER_STYLES: dict[tuple[str, str], str] = {
+    (".", ""): r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$",
+    (".", ","): r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?$",
+    (",", ""): r"^[+-]?(\d+(,\d*)?|,\d+)$",
+    (",", "."): r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d*)?$",
+    (".", "'"): r"^[+-]?(\d{1,3}('\d{3})+|\d+)(\.\d*)?$",
+    (",", " "): r"^[+-]?(\d{1,3}( \d{3})+|\d+)(,\d*)?$",
+    (".", " "): r"^[+-]?(\d{1,3}( \d{3})+|\d+)(\.\d*)?$",
+}
+
+DATE_FORMATS = (
+    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+    "%d-%m-%Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%y", "%d %b %Y", "%d-%b-%Y", "%d %B %Y", "%b %d, %Y",
+    "%B %d, %Y", "%b-%Y", "%b %Y", "%B %Y", "%Y-%m",
+)
+EUROPEAN_FIRST = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y")
+
+YES_NO_PAIRS = (
+    ("yes", "no"), ("y", "n"), ("true", "false"), ("t", "f"), ("1", "0"), ("ja", "nein"),
+    ("oui", "non"), ("si", "no"), ("sí", "no"), ("on", "off"), ("1.0", "0.0"),
+)
+
+
+@dataclass
+class NumberStyle:
+    """How numbers in a column are written."""
+
+    decimal_sep: str
+    thousands_sep: str
+    prefix: str
+    suffix: str
+    share: float  # share of sampled values that parse this way
+    decimals: int  # most digits seen after the decimal separator
+
+
+def _affixes(sample: pd.Series) -> tuple[str, str]:
+    """A currency sign or unit that most values share, e.g. '$' before or '%' after."""
+    pre = sample.str.extract(_PREFIX.pattern, expand=False).dropna() if len(sample) else pd.Series([], dtype=str)
+    suf = sample.str.extract(_SUFFIX.pattern, expand=False).dropna() if len(sample) else pd.Series([], dtype=str)
+    prefix = suf_val = ""
+    if len(pre) >= 0.8 * len(sample):
+        prefix = pre.str.replace(r"[+\-\s]", "", regex=True).mode().iat[0]
+    if len(suf) >= 0.8 * len(sample):
+        suf_val = suf.mode().iat[0]
+        if sample.str.endswith(" " + suf_val).mean() > 0.5:
+            suf_val = " " + suf_val
+    return prefix, suf_val
+
+
+def _strip_affixes(values: pd.Series, prefix: str, suffix: str) -> pd.Series:
+    if prefix:
+        values = values.str.replace(prefix, "", regex=False).str.replace(r"^([+-])\s+", r"\1", regex=True)
+    if suffix:
+        values = values.str.replace(suffix.strip(), "", regex=False)
+    return values.str.strip()
+
+
+def detect_number_style(sample: pd.Series, prefer_decimal_comma: bool = False) -> NumberStyle | None:
+    """Find the number style that fits the most sampled values, or None when they are not numbers.
+
+    Values with a leading zero (like '00123' or zip codes) are codes, not numbers, so they veto.
+    """
+    sample = sample.dropna().astype(str)
+    if sample.empty:
+        return None
+    prefix, suffix = _affixes(sample)
+    core = _strip_affixes(sample, prefix, suffix)
+    if core.str.match(r"^[+-]?0\d").mean() > 0.01:
+        return None
+    order = list(_NUMBER_STYLES)
+    if prefer_decimal_comma:
+        order = [(",", ""), (",", "."), (",", " ")] + [s for s in order if s[0] == "."]
+    best: NumberStyle | None = None
+    for dec, thou in order:
+        share = float(core.str.match(_NUMBER_STYLES[(dec, thou)]).mean())
+        if best is None or share > best.share + 1e-9:
+            longest = core.str.extract(rf"\{dec}(\d+)$", expand=False).str.len().max()
+            decimals = 0 if pd.isna(longest) else int(longest)
+            best = NumberStyle(dec, thou, prefix, suffix, share, min(decimals, 12))
+    return best
+
+
+def parse_numbers(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
+    """Parse a text column written in the given style; what does not parse becomes missing."""
+    text = _strip_affixes(values.astype(STRING), fmt.prefix, fmt.suffix)
+    if fmt.thousands_sep:
+        text = text.str.replace(fmt.thousands_sep, "", regex=False)
+    if fmt.decimal_sep == ",":
+        text = text.str.replace(",", ".", regex=False)
+    arr = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string())
+    valid = pc.match_substring_regex(arr, _NUMBER_STYLES[(".", "")])
+    numbers = pc.cast(pc.if_else(valid, arr, pa.scalar(None, pa.string())), pa.float64())
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=values.index, dtype="float64")
+
+
+STRING = pd.StringDtype("pyarrow")
+
+
+_DATE_SHAPE = (r"^(\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?|\d{1,2}[ -]?[A-Za-z]{3,9}[ -]?\d{2,4}"
+               r"|[A-Za-z]{3,9}[ -]\d{1,2}(, \d{4})?|[A-Za-z]{3,9}[ -]\d{4})([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+
+
+def detect_datetime_format(sample: pd.Series, prefer_day_first: bool = False) -> tuple[str, float]:
+    """Return the date format that parses the most sampled values, and that share."""
+    sample = sample.dropna().astype(str)
+    if sample.empty or sample.str.match(_DATE_SHAPE).mean() < 0.5:
+        return "", 0.0
+    formats = list(DATE_FORMATS)
+    if prefer_day_first:
+        formats = list(EUROPEAN_FIRST) + [f for f in formats if f not in EUROPEAN_FIRST]
+    best, best_share = "", 0.0
+    for fmt in formats:
+        share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
+        if share > best_share + 1e-9:
+            best, best_share = fmt, share
+        if share == 1.0:
+            break
+    return best, best_share
+
+
+def parse_datetimes(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
+    """Parse a column of dates written in one format; what does not parse becomes missing."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+    parsed = pd.to_datetime(values.astype(object), format=fmt.datetime_format or "mixed", errors="coerce")
+    return parsed.astype("datetime64[ns]")
+
+
+def detect_yes_no(distinct_lower: set[str]) -> tuple[str, str] | None:
+    """Return the (yes, no) spelling pair when the distinct values are a yes/no pair."""
+    if not 1 <= len(distinct_lower) <= 2:
+        return None
+    for yes, no in YES_NO_PAIRS:
+        if distinct_lower <= {yes, no} and len(distinct_lower) == 2:
+            return yes, no
+    return None
+
+
+def parse_yes_no(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
+    """Map the column's own yes/no spellings to True/False; anything else becomes missing."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean")
+    if pd.api.types.is_numeric_dtype(values):
+        return values.map({1: True, 0: False}).astype("boolean")
+    lower = values.astype(STRING).str.lower()
+    mapping = {fmt.true_label.lower(): True, fmt.false_label.lower(): False}
+    return lower.map(mapping).astype("boolean")
+
+
+def decimals_in(values: pd.Series) -> int:
+    """Digits after the decimal point needed to write these floats without losing precision."""
+    finite = values.dropna().to_numpy(dtype=float)[:5000]
+    if finite.size == 0:
+        return 0
+    for places in range(0, 7):
+        if np.allclose(finite, np.round(finite, places), rtol=0, atol=1e-9):
+            return places
+    return 6

@@ -1,0 +1,52 @@
+"""The one place that names session-state keys; pages read and write state only through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+DATASET = "dataset"  # tabular.dataset.Dataset of the table being worked on
+DATASET_SOURCE = "dataset_source"  # identity of the upload or sample it came from
+UPLOAD_SEEN = "upload_seen"  # file_id of the last upload read, so a rerun does not read it again
+PROFILE_VERSION = "profile_version"  # bumped to reset the profile editor after a change
+MODEL = "model"  # the trained generator (filled by the Train step)
+EVALUATION = "evaluation"  # the latest scores (filled by the Evaluate step)
+NOTICE = "notice"  # one-off message shown on the next run
+
+_DEFAULTS: dict[str, Any] = {
+    DATASET: None,
+    DATASET_SOURCE: None,
+    UPLOAD_SEEN: None,
+    PROFILE_VERSION: 0,
+    MODEL: None,
+    EVALUATION: None,
+    NOTICE: None,
+}
+
+
+def init() -> None:
+    """Set every key once per browser session (called from app.py before any page runs)."""
+    for key, value in _DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+
+
+def get(key: str) -> Any:
+    return st.session_state.get(key, _DEFAULTS.get(key))
+
+
+def put(key: str, value: Any) -> None:
+    st.session_state[key] = value
+
+
+def set_dataset(dataset, source: str) -> None:
+    """Start work on a new table: anything trained or scored on the old one no longer applies."""
+    st.session_state[DATASET] = dataset
+    st.session_state[DATASET_SOURCE] = source
+    st.session_state[MODEL] = None
+    st.session_state[EVALUATION] = None
+    bump_profile()
+
+
+def bump_profile() -> None:
+    st.session_state[PROFILE_VERSION] = get(PROFILE_VERSION) + 1
