@@ -27,6 +27,7 @@ def load(source, file_name: str, identity: str, name: str | None = None) -> None
             "or try saving it again as CSV.", f"{type(error).__name__}: {error}"))
         return
     state.set_dataset(dataset, identity)
+    st.rerun()  # so the sidebar, drawn before this page, shows the new table
 
 
 upload_tab, sample_tab = st.tabs([":material/upload: Upload a file", ":material/dataset: Try a sample"])

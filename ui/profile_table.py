@@ -18,9 +18,9 @@ ACCENT = "#4F46E5"
 
 def _flag(kind: Kind) -> str:
     if kind.is_personal:
-        return "🔒 Personal data"
+        return "Personal data"
     if kind is Kind.IDENTIFIER:
-        return "🔑 Identifier"
+        return "Identifier"
     return ""
 
 
@@ -80,10 +80,11 @@ def profile_editor(dataset: Dataset) -> None:
                 help="Synthesize: learn and imitate it. Drop: leave it out. New unique IDs: fresh identifiers. "
                      "Fake values: realistic made-up personal data."),
             "Flag": st.column_config.TextColumn("Flag", help="Columns that could identify a person."),
-            "Missing": st.column_config.ProgressColumn("Missing", format="percent", min_value=0, max_value=1),
-            "Distinct": st.column_config.NumberColumn("Distinct", format="localized"),
+            "Missing": st.column_config.ProgressColumn("Missing", format="percent", min_value=0, max_value=1,
+                                                       width="small"),
+            "Distinct": st.column_config.NumberColumn("Distinct", format="localized", width="small"),
             "Examples": st.column_config.TextColumn("Examples", width="medium"),
-            "Distribution": st.column_config.BarChartColumn("Distribution", y_min=0),
+            "Distribution": st.column_config.BarChartColumn("Distribution", y_min=0, width="small"),
         },
     )
 
