@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tabular.infer import convert_column, infer_schema, with_kind
+from tabular.infer import convert_column, infer_table, with_kind
 from tabular.io import ReadReport, read_table
 from tabular.profile import ColumnProfile, profile_column
 from tabular.schema import Handling, Kind, TableSchema, allowed_handlings
@@ -55,8 +55,8 @@ class Dataset:
         """Treat a column as another kind, re-reading its values for that kind."""
         if self.schema.column(name).kind is kind:
             return
-        self.schema.replace(with_kind(self.raw, self.schema, name, kind, european=self.european))
-        self._typed.pop(name, None)
+        spec, self._typed[name] = with_kind(self.raw, self.schema, name, kind, european=self.european)
+        self.schema.replace(spec)
         self._profiles.pop(name, None)
 
     def set_handling(self, name: str, handling: Handling) -> str | None:
@@ -78,5 +78,6 @@ def load_dataset(source: bytes | str | Path, file_name: str | None = None, name:
     result = read_table(source, file_name)
     european = result.report.delimiter == "semicolon"
     label = name or Path(result.report.file_name).stem
-    schema = infer_schema(result.frame, source=result.report.file_name, european=european)
-    return Dataset(name=label, raw=result.frame, schema=schema, report=result.report, european=european)
+    schema, typed = infer_table(result.frame, source=result.report.file_name, european=european)
+    return Dataset(name=label, raw=result.frame, schema=schema, report=result.report, european=european,
+                   _typed=typed)

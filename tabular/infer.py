@@ -6,9 +6,11 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from tabular.parsing import (
     STRING,
+    arrow_strings,
     decimals_in,
     detect_datetime_format,
     detect_number_style,
@@ -35,14 +37,37 @@ def infer_schema(frame: pd.DataFrame, source: str = "", european: bool = False) 
         source: a name for where it came from (shown to the user).
         european: the file used ';' between fields, so '1,5' more likely means one and a half.
     """
-    specs = [infer_column(frame[name], name, european=european) for name in frame.columns]
-    return TableSchema(columns=specs, n_rows=len(frame), source=source)
+    return infer_table(frame, source, european)[0]
+
+
+def infer_table(frame: pd.DataFrame, source: str = "", european: bool = False
+                ) -> tuple[TableSchema, dict[str, pd.Series]]:
+    """Like ``infer_schema``, also returning each column converted to its kind (converted once)."""
+    specs, typed = [], {}
+    for name in frame.columns:
+        spec, typed[name] = describe_column(frame[name], name, european=european)
+        specs.append(spec)
+    return TableSchema(columns=specs, n_rows=len(frame), source=source), typed
 
 
 def infer_column(values: pd.Series, name: str, kind: Kind | None = None, european: bool = False) -> ColumnSpec:
     """Describe one column; with ``kind`` given, only work out the format for that kind."""
+    return describe_column(values, name, kind, european)[0]
+
+
+def _sample(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The non-missing values, and a random sample of them small enough to test patterns on."""
     present = values.dropna()
-    sample = present.sample(SAMPLE_SIZE, random_state=0) if len(present) > SAMPLE_SIZE else present
+    if len(present) <= SAMPLE_SIZE:
+        return present, present
+    positions = np.random.default_rng(0).choice(len(present), SAMPLE_SIZE, replace=False)
+    return present, present.iloc[np.sort(positions)]
+
+
+def describe_column(values: pd.Series, name: str, kind: Kind | None = None, european: bool = False
+                    ) -> tuple[ColumnSpec, pd.Series]:
+    """Describe one column and convert it to its kind; with ``kind`` given, that kind is kept."""
+    present, sample = _sample(values)
     if kind is None:
         kind, fmt, reason = _detect(values, present, sample, name, european)
     else:
@@ -50,7 +75,7 @@ def infer_column(values: pd.Series, name: str, kind: Kind | None = None, europea
     spec = ColumnSpec(name=name, kind=kind, handling=default_handling(kind), reason=reason, format=fmt)
     typed = convert_column(values, spec)
     _describe(spec, values, typed)
-    return spec
+    return spec, typed
 
 
 def _detect(values, present, sample, name, european) -> tuple[Kind, ColumnFormat, str]:
@@ -66,7 +91,7 @@ def _detect(values, present, sample, name, european) -> tuple[Kind, ColumnFormat
 
 
 def _detect_text(present, sample, name, european) -> tuple[Kind, ColumnFormat, str]:
-    distinct = present.nunique()
+    distinct = count_distinct(present)
     if distinct == 1:
         return Kind.CONSTANT, ColumnFormat(), "Every row has the same value"
     lower_values = set(present.astype(STRING).str.lower().unique()[:5]) if distinct <= 4 else set()
@@ -182,7 +207,7 @@ def _describe(spec: ColumnSpec, raw: pd.Series, typed: pd.Series) -> None:
     spec.missing_share = float(typed.isna().sum() / n)
     spec.invalid_count = int(raw.notna().sum() - typed.notna().sum())
     present = typed.dropna()
-    spec.distinct = int(present.nunique())
+    spec.distinct = count_distinct(present)
     if spec.kind in (Kind.NUMBER, Kind.WHOLE_NUMBER) and len(present):
         spec.minimum, spec.maximum = float(present.min()), float(present.max())
     elif spec.kind is Kind.DATETIME and len(present):
@@ -193,18 +218,26 @@ def _describe(spec: ColumnSpec, raw: pd.Series, typed: pd.Series) -> None:
         spec.categories = [spec.format.true_label, spec.format.false_label]
 
 
+def count_distinct(values: pd.Series) -> int:
+    """Distinct non-missing values, fast for Arrow-backed text."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return int(pc.count_distinct(arrow_strings(values)).as_py())
+    return int(values.nunique())
+
+
 def to_typed(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """Convert a freshly read table to the types its schema describes (dropped columns included)."""
     return pd.DataFrame({spec.name: convert_column(frame[spec.name], spec) for spec in schema.columns})
 
 
-def with_kind(frame: pd.DataFrame, schema: TableSchema, name: str, kind: Kind, european: bool = False) -> ColumnSpec:
+def with_kind(frame: pd.DataFrame, schema: TableSchema, name: str, kind: Kind, european: bool = False
+              ) -> tuple[ColumnSpec, pd.Series]:
     """Re-describe a column as the kind the user chose, keeping their handling when it still fits."""
     old = schema.column(name)
-    spec = infer_column(frame[name], name, kind=kind, european=european)
+    spec, typed = describe_column(frame[name], name, kind=kind, european=european)
     if old.handling is not Handling.FAKE or spec.is_personal:
         spec.handling = old.handling if old.kind == kind else spec.handling
-    return spec
+    return spec, typed
 
 
 def safe_name(name: str) -> str:
