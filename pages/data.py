@@ -30,7 +30,10 @@ def load(source, file_name: str, identity: str, name: str | None = None) -> None
     st.rerun()  # so the sidebar, drawn before this page, shows the new table
 
 
-upload_tab, sample_tab = st.tabs([":material/upload: Upload a file", ":material/dataset: Try a sample"])
+loaded = state.get(state.DATASET)
+loader = (st.expander(f"Load a different table (now: {loaded.name})", icon=":material/swap_horiz:")
+          if loaded is not None else st.container())
+upload_tab, sample_tab = loader.tabs([":material/upload: Upload a file", ":material/dataset: Try a sample"])
 with upload_tab:
     uploaded = st.file_uploader("CSV, TSV, Excel (.xlsx) or Parquet", key="data_upload",
                                 type=["csv", "tsv", "txt", "xlsx", "parquet"])
@@ -53,7 +56,6 @@ dataset = state.get(state.DATASET)
 if dataset is None:
     st.stop()
 
-st.divider()
 st.subheader(f"{dataset.name}")
 schema = dataset.schema
 personal = [c.name for c in schema.columns if c.is_personal]
@@ -67,8 +69,9 @@ c4.metric("Personal or ID columns", len(personal) + len(ids))
 report = dataset.report
 read_as = f"{report.file_format}" + (f", {report.encoding}, {report.delimiter}-separated" if report.delimiter else "")
 st.caption(f"Read {report.file_name} as {read_as}.")
-for note in report.notes:
-    st.info(note, icon=":material/build:")
+if report.notes:
+    st.info("We tidied the file while reading it:\n" + "\n".join(f"- {note}" for note in report.notes),
+            icon=":material/build:")
 if personal:
     st.warning(f"Personal data found in {', '.join(personal)}. These columns will hold realistic fake values "
                "in the synthetic copy, never the real ones.", icon=":material/lock:")

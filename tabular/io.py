@@ -219,7 +219,8 @@ def _parse_with_pandas(text: str, delimiter: str, width: int, report: ReadReport
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise DataReadError("The file could not be read as a table.", str(exc)) from exc
     if cut:
-        report.notes.append(f"{len(cut)} rows had more fields than the header; the extra fields were left out.")
+        report.notes.append(f"{plural(len(cut), 'row')} had more fields than the header; "
+                            "the extra fields were left out.")
     frame = frame.fillna("")
     return pa.Table.from_pandas(frame.astype(str), preserve_index=False)
 
@@ -302,7 +303,7 @@ def _tidy(frame: pd.DataFrame, report: ReadReport) -> pd.DataFrame:
     if empty_unnamed:
         keep = [i for i in range(len(names)) if i not in set(empty_unnamed)]
         frame, names = frame.iloc[:, keep], [names[i] for i in keep]
-        report.notes.append(f"Left out {len(empty_unnamed)} empty columns without a name.")
+        report.notes.append(f"Left out {plural(len(empty_unnamed), 'empty column')} without a name.")
     frame = frame.copy()
     frame.columns = _unique_names(names, report)
     if frame.shape[1] > MAX_COLUMNS:
@@ -310,7 +311,7 @@ def _tidy(frame: pd.DataFrame, report: ReadReport) -> pd.DataFrame:
     blank = frame.isna().all(axis=1)
     if blank.any():
         frame = frame.loc[~blank].reset_index(drop=True)
-        report.notes.append(f"Left out {int(blank.sum())} empty rows.")
+        report.notes.append(f"Left out {plural(int(blank.sum()), 'empty row')}.")
     if frame.shape[1] == 0 or len(frame) == 0:
         raise DataReadError("The file has column names but no rows of data.")
     if len(frame) < MIN_ROWS:
@@ -319,6 +320,11 @@ def _tidy(frame: pd.DataFrame, report: ReadReport) -> pd.DataFrame:
             "and works best with a few hundred or more."
         )
     return frame
+
+
+def plural(n: int, noun: str) -> str:
+    """'1 empty row', '3 empty rows'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _unique_names(names: list[str], report: ReadReport) -> list[str]:
@@ -334,5 +340,5 @@ def _unique_names(names: list[str], report: ReadReport) -> list[str]:
         seen.add(candidate)
         out.append(candidate)
     if renamed:
-        report.notes.append(f"Gave {renamed} blank or repeated column names a unique name.")
+        report.notes.append(f"Gave {plural(renamed, 'blank or repeated column name')} a unique name.")
     return out

@@ -120,6 +120,13 @@ def parse_numbers(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
     return pd.Series(pc.fill_null(numbers, np.nan).to_numpy(), index=values.index, dtype="float64")
 
 
+def format_number(value: float, fmt: ColumnFormat) -> str:
+    """Write a number the way the file wrote it: separators, decimals, currency sign or unit."""
+    text = f"{abs(value):,.{fmt.decimals}f}"
+    text = text.replace(",", "\0").replace(".", fmt.decimal_sep).replace("\0", fmt.thousands_sep)
+    return ("-" if value < 0 else "") + fmt.prefix + text + fmt.suffix
+
+
 def arrow_strings(values: pd.Series) -> pa.ChunkedArray:
     """The column as an Arrow string array (no copy when it is already Arrow-backed)."""
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tabular.parsing import format_number
 from tabular.schema import ColumnSpec, Kind
 
 CHART_SAMPLE = 100_000  # rows used for distribution charts; counts use every row
@@ -59,9 +60,9 @@ def format_value(value, spec: ColumnSpec) -> str:
         return value.strftime(spec.format.datetime_format or "%Y-%m-%d")
     if spec.kind is Kind.YES_NO and isinstance(value, (bool, np.bool_)):
         return spec.format.true_label if value else spec.format.false_label
-    if spec.kind is Kind.NUMBER and isinstance(value, (float, np.floating)):
-        return f"{value:.{spec.format.decimals}f}"
-    return str(value)
+    if spec.kind in (Kind.NUMBER, Kind.WHOLE_NUMBER) and isinstance(value, (int, float, np.number)):
+        return format_number(float(value), spec.format)
+    return " ".join(str(value).split())  # one line, even for text with line breaks
 
 
 def _distribution(present: pd.Series, spec: ColumnSpec) -> tuple[list[str], list[int], str]:

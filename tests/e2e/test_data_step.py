@@ -48,3 +48,29 @@ def test_guarded_step_links_back(page, app_url):
     expect(page.get_by_text("This step needs a table to work on.")).to_be_visible()
     page.get_by_role("link", name="Go to step 1: Data").click()
     expect(page.get_by_role("heading", name="1 · Your data")).to_be_visible()
+
+
+def _pick_in_grid(page, row: int, x_offset: int, option: str) -> None:
+    """Open the dropdown of a grid cell (rows count from 0 below the header) and choose an option."""
+    canvas = page.get_by_test_id("data-grid-canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.dblclick(box["x"] + x_offset, box["y"] + 35 + row * 35 + 17)
+    page.keyboard.type(option)  # filters the cell's dropdown ...
+    expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
+    page.keyboard.press("Enter")  # ... and picks the match
+
+
+def test_user_overrides_kind_and_handling(page):
+    page.get_by_role("tab", name="Try a sample").click()
+    page.get_by_role("button", name="Load this sample").click()
+    learn = page.get_by_test_id("stMetric").filter(has_text="Columns to learn")
+    expect(learn).to_contain_text("21")
+    _pick_in_grid(page, row=5, x_offset=300, option="Drop")  # gender: synthesize -> drop
+    expect(learn).to_contain_text("20")  # the rerun is done once the count changes
+    _pick_in_grid(page, row=10, x_offset=160, option="Category")  # tenure: whole number -> category
+    page.get_by_text("Look closer at a column").click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Column").click()
+    page.get_by_role("option", name="tenure").click()
+    expect(page.get_by_text("Kind: Category: Chosen by you.")).to_be_visible()
+    shot(page, "data_override")
