@@ -1,0 +1,1 @@
+"""Evaluation: quality and privacy scores, plots and reports. No UI code."""

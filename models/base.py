@@ -1,0 +1,200 @@
+"""The template every generator follows: public fit/sample/save/load wrap each model's _fit/_sample."""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+from models.training import (
+    ProgressCallback,
+    TrainingControl,
+    TrainingOptions,
+    TrainingReport,
+    TrainingSession,
+    pick_device,
+)
+from tabular.encoding import TableEncoder
+from tabular.schema import Handling, Kind, TableSchema
+from tabular.surrogates import SurrogateMaker
+
+MIN_TRAIN_ROWS = 10  # fewer rows than this cannot teach a generator anything
+CHECKPOINT_FORMAT = 1
+
+
+class ModelError(Exception):
+    """A problem with a fit or a model file, in plain words for the user."""
+
+
+class Generator(ABC):
+    """Base class: validate and encode in ``fit``, decode in ``sample``; subclasses learn and draw.
+
+    Subclasses set ``name`` and ``Config`` (a dataclass) and implement ``_fit``, ``_sample`` and
+    ``_networks``. ``representation`` says which encoding they read: "onehot" (the encoded matrix) or
+    "normal" (one normal score per column, for copula-style models).
+    """
+
+    name: ClassVar[str]
+    Config: ClassVar[type]
+    representation: ClassVar[str] = "onehot"
+
+    def __init__(self, config: Any = None, **overrides: Any) -> None:
+        self.config = dataclasses.replace(config or self.Config(), **overrides)
+
+    # ----- public API -------------------------------------------------------------------------------------
+    def fit(self, table: pd.DataFrame, schema: TableSchema, on_progress: ProgressCallback | None = None,
+            control: TrainingControl | None = None, options: TrainingOptions | None = None,
+            validation: pd.DataFrame | None = None, seed: int | None = None) -> Generator:
+        """Learn the table.
+
+        Args:
+            table: the typed table (``Dataset.typed()``); only columns the schema synthesizes are learned.
+            schema: column kinds and handling.
+            on_progress: called with a ``ProgressEvent`` after every epoch; returning False stops.
+            control: lets another thread cancel the fit.
+            options: budget, early stopping and live-fidelity settings.
+            validation: held-out rows (typed) for the live fidelity score and early stopping.
+            seed: makes the fit reproducible.
+        """
+        self._check(table, schema)
+        seed = self.config.seed if seed is None else seed
+        torch.manual_seed(seed)
+        self.rng_ = np.random.default_rng(seed)
+        self.device_ = pick_device()
+        self.schema_ = TableSchema.from_json(schema.to_json())
+        self.encoder_ = TableEncoder().fit(table, self.schema_)
+        self.surrogates_ = SurrogateMaker().fit(table, self.schema_)
+        self.constants_ = self._constants(table)
+        data = self._encode(table)
+        session = TrainingSession(self, self._planned_epochs(), validation, on_progress, control,
+                                  options or TrainingOptions())
+        self._fit(data, session)
+        self.report_: TrainingReport = session.finish()
+        return self
+
+    def sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows with the original columns (dropped ones left out) in file order."""
+        self._require_fitted()
+        frame = self._decode_sample(n, seed)
+        rng = np.random.default_rng(None if seed is None else seed + 1)
+        for name, value in self.constants_.items():
+            frame[name] = _constant_column(self.schema_.column(name).kind, value, n)
+        for spec in self.schema_.columns:
+            if spec.handling in (Handling.NEW_IDS, Handling.FAKE):
+                frame[spec.name] = self.surrogates_.make(spec, n, rng)
+        keep = [c.name for c in self.schema_.columns if c.handling is not Handling.DROP and c.name in frame]
+        return frame[keep]
+
+    def save(self, path: str | Path) -> None:
+        """Write weights, config, encoder and schema as one checkpoint (tensors and plain data, no pickle)."""
+        self._require_fitted()
+        checkpoint = {
+            "format": CHECKPOINT_FORMAT,
+            "generator": self.name,
+            "config": dataclasses.asdict(self.config),
+            "schema": self.schema_.to_json(),
+            "encoder": self.encoder_.state_dict(),
+            "surrogates": self.surrogates_.state_dict(),
+            "constants": self.constants_,
+            "networks": {name: net.state_dict() for name, net in self._networks().items()},
+            "extra": self._extra_state(),
+        }
+        torch.save(checkpoint, str(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Generator:
+        """Read a checkpoint written by ``save`` (safe: only tensors and plain data are accepted)."""
+        try:
+            checkpoint = torch.load(str(path), map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises several types for foreign or damaged files
+            raise ModelError("This is not a model file saved by Synthetic Data Studio, or it is damaged.") from exc
+        if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+            raise ModelError("This model file was saved by another version of the app and cannot be read.")
+        from models.registry import generator_class
+
+        model_cls = generator_class(checkpoint["generator"]) if cls is Generator else cls
+        model = model_cls(model_cls.Config(**checkpoint["config"]))
+        model.device_ = pick_device()
+        model.schema_ = TableSchema.from_json(checkpoint["schema"])
+        model.encoder_ = TableEncoder().load_state_dict(checkpoint["encoder"], model.schema_)
+        model.surrogates_ = SurrogateMaker().load_state_dict(checkpoint["surrogates"])
+        model.constants_ = dict(checkpoint["constants"])
+        model._build(checkpoint["extra"])
+        for name, net in model._networks().items():
+            net.load_state_dict(checkpoint["networks"][name])
+        return model
+
+    # ----- for subclasses ---------------------------------------------------------------------------------
+    @abstractmethod
+    def _fit(self, data: np.ndarray, session: TrainingSession) -> None:
+        """Learn from the encoded data, calling ``session.epoch_end`` after each epoch."""
+
+    @abstractmethod
+    def _sample(self, n: int, generator: torch.Generator) -> np.ndarray:
+        """Draw ``n`` encoded rows (one-hot/probabilities, or normal scores)."""
+
+    @abstractmethod
+    def _networks(self) -> dict[str, torch.nn.Module]:
+        """The modules whose weights make up the model (saved, snapshotted for early stopping)."""
+
+    def _build(self, extra: dict) -> None:
+        """Create the networks for a loaded model before its weights are put in."""
+
+    def _extra_state(self) -> dict:
+        """Plain data (no objects) besides the weights needed to rebuild the networks."""
+        return {}
+
+    def _planned_epochs(self) -> int:
+        return int(getattr(self.config, "epochs", 1))
+
+    # ----- helpers ----------------------------------------------------------------------------------------
+    def _encode(self, table: pd.DataFrame) -> np.ndarray:
+        if self.representation == "normal":
+            return self.encoder_.normal_scores(table, self.rng_)
+        return self.encoder_.transform(table)
+
+    def _decode_sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
+        """Model columns only, decoded to typed values."""
+        generator = torch.Generator(device="cpu")
+        generator.manual_seed(int(np.random.default_rng(seed).integers(2**62)) if seed is not None
+                              else int(torch.seed()))
+        rng = np.random.default_rng(seed)
+        matrix = self._sample(n, generator)
+        if self.representation == "normal":
+            return self.encoder_.from_normal_scores(matrix, rng)
+        return self.encoder_.inverse_transform(matrix, rng)
+
+    def _constants(self, table: pd.DataFrame) -> dict[str, str | None]:
+        """The one value of each constant column, as text (revived by kind when sampling)."""
+        out = {}
+        for spec in self.schema_.modelled():
+            if spec.kind is Kind.CONSTANT:
+                present = table[spec.name].dropna()
+                out[spec.name] = str(present.iloc[0]) if len(present) else None
+        return out
+
+    def _check(self, table: pd.DataFrame, schema: TableSchema) -> None:
+        missing = [c.name for c in schema.modelled() if c.name not in table.columns]
+        if missing:
+            raise ModelError(f"The table lacks columns the settings mention: {', '.join(missing)}.")
+        if len(table) < MIN_TRAIN_ROWS:
+            raise ModelError(f"A generator needs at least {MIN_TRAIN_ROWS} rows to learn from; "
+                             f"this table has {len(table)}.")
+        if not [c for c in schema.modelled() if c.kind is not Kind.CONSTANT]:
+            raise ModelError("No column is set to 'Synthesize', so there is nothing to learn. "
+                             "Change the handling of at least one column on the Data step.")
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "encoder_"):
+            raise ModelError("This generator has not been trained yet.")
+
+
+def _constant_column(kind: Kind, value: str | None, n: int) -> pd.Series:
+    if value is None:
+        return pd.Series([None] * n, dtype=pd.StringDtype("pyarrow"))
+    return pd.Series([value] * n, dtype=pd.StringDtype("pyarrow"))

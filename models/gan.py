@@ -1,0 +1,234 @@
+"""Conditional tabular GAN (CTGAN class): conditional vector with training-by-sampling, PacGAN, WGAN-GP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from models.base import Generator
+from models.nets import Residual, SpanIndex, mlp
+from models.training import TrainingSession
+from tabular.encoding import Span
+
+
+@dataclass
+class GANConfig:
+    """Settings of the conditional GAN."""
+
+    epochs: int = 150  # passes over the data (early stopping may end sooner)
+    batch_size: int = 500  # rows per step; must be a multiple of ``pac``
+    generator_lr: float = 2e-4  # Adam step size of the generator (CTGAN's default)
+    discriminator_lr: float = 2e-4  # Adam step size of the critic
+    weight_decay: float = 1e-6  # L2 penalty on the generator's weights
+    noise_dim: int = 128  # size of the random input of the generator
+    hidden: int = 256  # width of the generator's residual blocks and the critic's layers
+    pac: int = 10  # rows judged together by the critic (PacGAN), against mode collapse
+    gradient_penalty: float = 10.0  # weight of the WGAN-GP penalty
+    seed: int = 0  # makes fit and sampling reproducible
+
+
+class ConditionSampler:
+    """Training-by-sampling, vectorised: pick a discrete column, a category by log-frequency, a real row."""
+
+    def __init__(self, data: np.ndarray, spans: list[Span], rng: np.random.Generator) -> None:
+        self.spans = [s for s in spans if s.activation == "softmax" and s.role == "value"]
+        self.rng = rng
+        self.width = sum(s.width for s in self.spans)
+        self.offsets = np.cumsum([0] + [s.width for s in self.spans])[:-1]
+        if not self.spans:
+            return
+        widest = max(s.width for s in self.spans)
+        self.log_probs = np.zeros((len(self.spans), widest))
+        self.probs = np.zeros((len(self.spans), widest))
+        self.starts = np.zeros((len(self.spans), widest), dtype=np.int64)
+        self.counts = np.zeros((len(self.spans), widest), dtype=np.int64)
+        orders = []
+        for j, span in enumerate(self.spans):
+            codes = data[:, span.start: span.stop].argmax(axis=1)
+            counts = np.bincount(codes, minlength=span.width)
+            self.counts[j, : span.width] = counts
+            self.starts[j, : span.width] = len(data) * j + np.concatenate([[0], np.cumsum(counts)[:-1]])
+            self.log_probs[j, : span.width] = np.log1p(counts) / np.log1p(counts).sum()
+            self.probs[j, : span.width] = counts / counts.sum()
+            orders.append(np.argsort(codes, kind="stable"))
+        self.order = np.concatenate(orders)
+
+    def _pick(self, table: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        cols = rng.integers(0, len(self.spans), n)
+        cum = np.cumsum(table[cols], axis=1)
+        cats = (rng.random((n, 1)) > cum).sum(axis=1)
+        cats = np.minimum(cats, np.array([self.spans[c].width - 1 for c in cols]))
+        return cols, cats
+
+    def _vector(self, cols: np.ndarray, cats: np.ndarray) -> np.ndarray:
+        cond = np.zeros((len(cols), self.width), dtype=np.float32)
+        cond[np.arange(len(cols)), self.offsets[cols] + cats] = 1.0
+        return cond
+
+    def for_training(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Condition vectors, chosen columns and categories, and real rows matching them."""
+        cols, cats = self._pick(self.log_probs, n, self.rng)
+        pos = self.starts[cols, cats] + (self.rng.random(n) * self.counts[cols, cats]).astype(np.int64)
+        return self._vector(cols, cats), cols, cats, self.order[pos]
+
+    def for_sampling(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Condition vectors drawn with the data's own category frequencies."""
+        if not self.spans:
+            return np.zeros((n, 0), dtype=np.float32)
+        return self._vector(*self._pick(self.probs, n, rng))
+
+
+class _Generator(nn.Module):
+    def __init__(self, noise: int, cond: int, hidden: int, dim: int) -> None:
+        super().__init__()
+        start = noise + cond
+        self.blocks = nn.Sequential(Residual(start, hidden), Residual(start + hidden, hidden))
+        self.out = nn.Linear(start + 2 * hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.blocks(x))
+
+
+class _Critic(nn.Module):
+    def __init__(self, dim: int, hidden: int, pac: int) -> None:
+        super().__init__()
+        self.pac = pac
+        self.net = mlp([dim * pac, hidden, hidden, 1], dropout=0.5, slope=0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.reshape(-1, x.shape[1] * self.pac))
+
+
+class ConditionalGAN(Generator):
+    """A generator that learns to fool a critic, conditioned on one category at a time."""
+
+    name = "gan"
+    Config = GANConfig
+
+    def _build(self, extra: dict) -> None:
+        cfg, dim, cond = self.config, int(extra["dim"]), int(extra["cond"])
+        self.generator_net_ = _Generator(cfg.noise_dim, cond, cfg.hidden, dim).to(self.device_)
+        self.critic_net_ = _Critic(dim + cond, cfg.hidden, cfg.pac).to(self.device_)
+        self.spans_ = SpanIndex(self.encoder_.spans_, self.device_)
+        self.condition_probs_ = extra.get("probs")
+
+    def _extra_state(self) -> dict:
+        return {"dim": self.encoder_.output_dim, "cond": self.sampler_.width,
+                "probs": torch.tensor(self.sampler_.probs if self.sampler_.spans else np.zeros((0, 0)))}
+
+    def _networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator_net_, "critic": self.critic_net_}
+
+    def _fit(self, data: np.ndarray, session: TrainingSession) -> None:
+        cfg = self.config
+        self.sampler_ = ConditionSampler(data, self.encoder_.spans_, self.rng_)
+        self._build({"dim": data.shape[1], "cond": self.sampler_.width})
+        batch = max(cfg.pac, min(cfg.batch_size, len(data)) // cfg.pac * cfg.pac)
+        real_all = torch.from_numpy(data).to(self.device_)
+        opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=cfg.generator_lr, betas=(0.5, 0.9),
+                                 weight_decay=cfg.weight_decay)
+        opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.discriminator_lr, betas=(0.5, 0.9))
+        steps = max(len(data) // batch, 1)
+        for epoch in range(1, cfg.epochs + 1):
+            losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session)
+            if not session.epoch_end(epoch, losses):
+                break
+
+    def _fake(self, cond: torch.Tensor, generator: torch.Generator | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+        noise = torch.randn(len(cond), self.config.noise_dim, generator=generator).to(self.device_)
+        raw = self.generator_net_(torch.cat([noise, cond], dim=1) if cond.shape[1] else noise)
+        return raw, self.spans_.activate(raw, tau=0.2)
+
+    def _epoch(self, real_all, batch, steps, opt_g, opt_d, session) -> dict[str, float]:
+        self.generator_net_.train(), self.critic_net_.train()
+        sums = {"generator": 0.0, "critic": 0.0}
+        for _ in range(steps):
+            d_loss = self._critic_step(real_all, batch, opt_d)
+            g_loss = self._generator_step(batch, opt_g)
+            sums["critic"] += d_loss
+            sums["generator"] += g_loss
+            session.step += 1
+            if session.should_stop():
+                break
+        return {k: v / steps for k, v in sums.items()}
+
+    def _batch_conditions(self, batch: int):
+        if not self.sampler_.spans:
+            empty = torch.zeros(batch, 0, device=self.device_)
+            rows = torch.from_numpy(self.rng_.integers(0, self.sampler_n_, batch))
+            return empty, None, None, rows
+        cond, cols, cats, rows = self.sampler_.for_training(batch)
+        return torch.from_numpy(cond).to(self.device_), cols, cats, torch.from_numpy(rows)
+
+    def _critic_step(self, real_all, batch, opt_d) -> float:
+        self.sampler_n_ = len(real_all)
+        cond, _, _, rows = self._batch_conditions(batch)
+        real = real_all[rows.to(self.device_)]
+        perm = torch.randperm(batch, device=self.device_)  # real rows are scored with a shuffled condition
+        _, fake = self._fake(cond)
+        real_in = torch.cat([real, cond[perm]], dim=1)
+        fake_in = torch.cat([fake.detach(), cond], dim=1)
+        loss = self.critic_net_(fake_in).mean() - self.critic_net_(real_in).mean()
+        loss = loss + self._gradient_penalty(real_in, fake_in)
+        opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_d.step()
+        return loss.item()
+
+    def _gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        pac = self.config.pac
+        alpha = torch.rand(real.shape[0] // pac, 1, 1, device=self.device_).repeat(1, pac, real.shape[1])
+        mixed = (alpha.reshape(-1, real.shape[1]) * real + (1 - alpha.reshape(-1, real.shape[1])) * fake)
+        mixed.requires_grad_(True)
+        grads = torch.autograd.grad(self.critic_net_(mixed).sum(), mixed, create_graph=True)[0]
+        norms = grads.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
+        return self.config.gradient_penalty * ((norms - 1) ** 2).mean()
+
+    def _generator_step(self, batch, opt_g) -> float:
+        cond, cols, cats, _ = self._batch_conditions(batch)
+        raw, fake = self._fake(cond)
+        loss = -self.critic_net_(torch.cat([fake, cond], dim=1)).mean()
+        if cols is not None:
+            loss = loss + self._condition_loss(raw, cols, cats)
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_g.step()
+        return loss.item()
+
+    def _condition_loss(self, raw: torch.Tensor, cols: np.ndarray, cats: np.ndarray) -> torch.Tensor:
+        """Cross-entropy making the generated row carry the category it was asked for."""
+        total = raw.new_zeros(())
+        for j, span in enumerate(self.sampler_.spans):
+            mask = cols == j
+            if not mask.any():
+                continue
+            idx = torch.from_numpy(np.flatnonzero(mask)).to(self.device_)
+            target = torch.from_numpy(cats[mask]).to(self.device_)
+            total = total + F.cross_entropy(raw[idx, span.start: span.stop], target, reduction="sum")
+        return total / len(raw)
+
+    @torch.no_grad()
+    def _sample(self, n: int, generator: torch.Generator) -> np.ndarray:
+        self.generator_net_.eval()
+        if not hasattr(self, "sampler_"):
+            self.sampler_ = _LoadedConditions(self.encoder_.spans_, self.condition_probs_)
+        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+        cond = torch.from_numpy(self.sampler_.for_sampling(n, rng)).to(self.device_)
+        raw, _ = self._fake(cond, generator)
+        return self.spans_.draw(raw, None, generator)
+
+
+class _LoadedConditions(ConditionSampler):
+    """The sampling half of ``ConditionSampler``, rebuilt from a checkpoint (no training data needed)."""
+
+    def __init__(self, spans: list[Span], probs: torch.Tensor | None) -> None:
+        self.spans = [s for s in spans if s.activation == "softmax" and s.role == "value"]
+        self.width = sum(s.width for s in self.spans)
+        self.offsets = np.cumsum([0] + [s.width for s in self.spans])[:-1]
+        self.probs = probs.numpy() if probs is not None and probs.numel() else np.zeros((0, 0))
+        self.rng = np.random.default_rng(0)

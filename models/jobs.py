@@ -1,0 +1,135 @@
+"""Background training: each fit runs in a worker thread; a shared queue caps how many run at once."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from models import registry
+from models.base import Generator, ModelError
+from models.training import ProgressEvent, TrainingControl, TrainingOptions, TrainingReport, TrainingStopped
+from tabular.schema import TableSchema
+
+MAX_TRAININGS = int(os.environ.get("SDS_MAX_TRAININGS", "2"))  # trainings running at once on this server
+
+
+@dataclass
+class TrainingRequest:
+    """What to train and how."""
+
+    generator: str  # registry name
+    preset: str = "balanced"
+    overrides: dict = field(default_factory=dict)  # config fields the user changed
+    budget_seconds: float | None = None
+    seed: int = 0
+
+
+@dataclass
+class TrainedModel:
+    """A finished fit, as the rest of the app sees it."""
+
+    generator: str
+    preset: str
+    model: Generator
+    report: TrainingReport
+    finished_at: float
+
+
+class TrainingJob:
+    """One fit in a worker thread. The worker never touches the UI; the UI polls ``snapshot``."""
+
+    def __init__(self, request: TrainingRequest, table: pd.DataFrame, schema: TableSchema,
+                 validation: pd.DataFrame | None = None) -> None:
+        self.request, self.table, self.schema, self.validation = request, table, schema, validation
+        self.control = TrainingControl()
+        self.state = "queued"  # queued, running, done, failed, cancelled
+        self.error: str | None = None
+        self.result: TrainedModel | None = None
+        self.created = time.time()
+        self.finished = threading.Event()  # set once the job has ended, whatever the outcome
+        self._events: list[ProgressEvent] = []
+        self._lock = threading.Lock()
+
+    def events(self) -> list[ProgressEvent]:
+        with self._lock:
+            return list(self._events)
+
+    def cancel(self) -> None:
+        self.control.cancel()
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+    def _record(self, event: ProgressEvent) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    def run(self) -> None:
+        """The worker's body: fit, then keep the result or a plain-words error."""
+        if self.control.cancelled:
+            self.state = "cancelled"
+            return
+        self.state = "running"
+        req = self.request
+        try:
+            model = registry.create(req.generator, req.preset, **req.overrides)
+            options = TrainingOptions(budget_seconds=req.budget_seconds)
+            model.fit(self.table, self.schema, on_progress=self._record, control=self.control,
+                      options=options, validation=self.validation, seed=req.seed)
+        except (ModelError, TrainingStopped) as exc:
+            self.error, self.state = str(exc), "failed"
+            return
+        except Exception as exc:  # a bug must not kill the worker silently: say so in plain words
+            self.error = f"Training failed unexpectedly ({type(exc).__name__}: {exc})."
+            self.state = "failed"
+            return
+        self.result = TrainedModel(req.generator, req.preset, model, model.report_, time.time())
+        self.state = "cancelled" if model.report_.stop_reason == "cancelled" else "done"
+
+
+class TrainingQueue:
+    """Runs jobs in daemon threads, at most ``limit`` at a time; the rest wait in order."""
+
+    def __init__(self, limit: int = MAX_TRAININGS) -> None:
+        self.limit = max(1, limit)
+        self._slots = threading.Semaphore(self.limit)
+        self._waiting: list[TrainingJob] = []
+        self._lock = threading.Lock()
+
+    def submit(self, job: TrainingJob) -> TrainingJob:
+        with self._lock:
+            self._waiting.append(job)
+        threading.Thread(target=self._work, args=(job,), daemon=True, name="training").start()
+        return job
+
+    def position(self, job: TrainingJob) -> int | None:
+        """How many jobs are ahead of this one in the queue (None once it runs)."""
+        with self._lock:
+            return self._waiting.index(job) if job in self._waiting else None
+
+    def _work(self, job: TrainingJob) -> None:
+        while True:
+            with self._lock:
+                first = self._waiting and self._waiting[0] is job
+            if job.control.cancelled or (first and self._slots.acquire(timeout=0.2)):
+                break
+            job.control._stop.wait(0.2)  # wake at once on cancel
+        with self._lock:
+            self._waiting.remove(job)
+        if job.control.cancelled and job.state == "queued":
+            job.state = "cancelled"
+            job.finished.set()
+            return
+        try:
+            job.run()
+        finally:
+            self._slots.release()
+            job.finished.set()
+
+
+QUEUE = TrainingQueue()

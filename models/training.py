@@ -1,0 +1,173 @@
+"""The training loop's companion: progress events, live fidelity, early stopping, budget, cancel, NaN guard.
+
+A generator's ``_fit`` calls ``session.epoch_end(...)`` after every epoch; the session decides whether to
+go on, keeps the best weights, and reports progress through a plain callback. Knows nothing of Streamlit.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import torch
+
+from evaluation.fidelity import quick_fidelity
+
+
+@dataclass
+class ProgressEvent:
+    """One report from a running fit."""
+
+    epoch: int  # epochs finished
+    epochs: int  # epochs planned
+    step: int  # optimiser steps so far
+    losses: dict[str, float]  # this epoch's mean losses
+    elapsed: float  # seconds since the fit started
+    eta: float | None  # seconds left, estimated
+    fidelity: float | None = None  # live fidelity (0..1) when it was measured this epoch
+    best_fidelity: float | None = None
+    message: str = ""  # plain words for the user, e.g. why training stopped
+
+
+@dataclass
+class TrainingOptions:
+    """How a fit is watched and stopped."""
+
+    budget_seconds: float | None = None  # stop (keeping the best so far) after this long
+    eval_every: int = 5  # measure live fidelity every this many epochs
+    patience: int = 4  # stop after this many measurements without improvement
+    min_delta: float = 0.002  # smaller gains than this do not count as improvement
+    eval_rows: int = 1000  # validation rows compared with as many synthetic rows
+
+
+ProgressCallback = Callable[[ProgressEvent], Any]
+
+
+class TrainingControl:
+    """Thread-safe stop button shared between the worker and whoever watches it."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+
+class TrainingStopped(Exception):
+    """Raised from a fit when it ends early for a reason the user should hear about."""
+
+
+@dataclass
+class TrainingReport:
+    """How a fit ended."""
+
+    epochs_run: int = 0
+    stop_reason: str = "finished"  # finished, early_stop, budget, cancelled, unstable
+    message: str = ""
+    best_fidelity: float | None = None
+    best_epoch: int | None = None
+    seconds: float = 0.0
+    history: list[dict] = field(default_factory=list)
+
+
+class TrainingSession:
+    """Per-fit bookkeeping used by a generator's ``_fit``."""
+
+    def __init__(self, model, epochs: int, validation: pd.DataFrame | None, callback: ProgressCallback | None,
+                 control: TrainingControl | None, options: TrainingOptions) -> None:
+        self.model, self.epochs, self.validation = model, epochs, validation
+        self.callback, self.control, self.options = callback, control or TrainingControl(), options
+        self.report = TrainingReport()
+        self.start = time.perf_counter()
+        self.step = 0
+        self._best_state: dict | None = None
+        self._good_state: dict | None = None
+        self._stale = 0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def should_stop(self) -> bool:
+        """Checked between batches too, so cancel and budget act within a batch."""
+        budget = self.options.budget_seconds
+        return self.control.cancelled or (budget is not None and self.elapsed() > budget)
+
+    def epoch_end(self, epoch: int, losses: dict[str, float]) -> bool:
+        """Record an epoch; returns False when training should stop."""
+        self.report.epochs_run = epoch
+        if not all(math.isfinite(v) for v in losses.values()):
+            return self._stop("unstable", "Training became unstable (a loss was not a number), so it stopped. "
+                                          "The last good state is kept; try a lower learning rate.")
+        self._good_state = self._snapshot()
+        fidelity = self._measure(epoch)
+        self._emit(epoch, losses, fidelity)
+        if self.control.cancelled:
+            return self._stop("cancelled", "Training was cancelled; the best model so far is kept.")
+        budget = self.options.budget_seconds
+        if budget is not None and self.elapsed() > budget:
+            return self._stop("budget", f"The time budget of {budget:.0f} s was reached; the best model is kept.")
+        if self._stale >= self.options.patience:
+            return self._stop("early_stop", "Quality stopped improving, so training stopped early.")
+        return epoch < self.epochs
+
+    def _measure(self, epoch: int) -> float | None:
+        if self.validation is None or (epoch % self.options.eval_every and epoch != self.epochs):
+            return None
+        synth = self.model._decode_sample(len(self.validation), seed=epoch)
+        score = quick_fidelity(self.validation, synth, self.model.encoder_)["score"]
+        self.report.history.append({"epoch": epoch, "fidelity": score})
+        best = self.report.best_fidelity
+        if best is None or score > best + self.options.min_delta:
+            self.report.best_fidelity, self.report.best_epoch = score, epoch
+            self._best_state = self._good_state
+            self._stale = 0
+        else:
+            self._stale += 1
+        return score
+
+    def _emit(self, epoch: int, losses: dict[str, float], fidelity: float | None) -> None:
+        elapsed = self.elapsed()
+        eta = elapsed / epoch * (self.epochs - epoch) if epoch else None
+        budget = self.options.budget_seconds
+        if budget is not None and eta is not None:
+            eta = min(eta, max(budget - elapsed, 0.0))
+        event = ProgressEvent(epoch, self.epochs, self.step, losses, elapsed, eta, fidelity,
+                              self.report.best_fidelity)
+        if self.callback is not None and self.callback(event) is False:
+            self.control.cancel()
+
+    def _snapshot(self) -> dict:
+        return {name: copy.deepcopy(net.state_dict()) for name, net in self.model._networks().items()}
+
+    def _stop(self, reason: str, message: str) -> bool:
+        self.report.stop_reason, self.report.message = reason, message
+        return False
+
+    def finish(self) -> TrainingReport:
+        """Restore the best (or last good) weights and close the report."""
+        state = self._best_state or self._good_state
+        if state is not None and (self._best_state is not None or self.report.stop_reason == "unstable"):
+            for name, net in self.model._networks().items():
+                net.load_state_dict(state[name])
+        if self.report.stop_reason == "unstable" and self._good_state is None:
+            raise TrainingStopped("Training became unstable in its first epoch. Try a lower learning rate.")
+        self.report.seconds = self.elapsed()
+        if self.callback is not None:
+            self.callback(ProgressEvent(self.report.epochs_run, self.epochs, self.step, {}, self.report.seconds,
+                                        0.0, None, self.report.best_fidelity, self.report.message or "Done"))
+        return self.report
+
+
+def pick_device() -> torch.device:
+    """A GPU when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,112 @@
+"""Tabular variational autoencoder (TVAE class): compress each row to a code, learn to rebuild it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.base import Generator
+from models.nets import SpanIndex, mlp
+from models.training import TrainingSession
+
+
+@dataclass
+class VAEConfig:
+    """Settings of the tabular VAE."""
+
+    epochs: int = 150  # passes over the data (early stopping may end sooner)
+    batch_size: int = 500  # rows per optimiser step
+    learning_rate: float = 1e-3  # Adam step size
+    weight_decay: float = 1e-5  # L2 penalty on the weights
+    hidden: int = 128  # width of the two hidden layers of encoder and decoder
+    latent: int = 128  # size of the code each row is compressed to
+    loss_factor: float = 2.0  # weight of reconstruction against the KL term (TVAE's default)
+    seed: int = 0  # makes fit and sampling reproducible
+
+
+class _Encoder(nn.Module):
+    def __init__(self, dim: int, hidden: int, latent: int) -> None:
+        super().__init__()
+        self.body = mlp([dim, hidden, hidden])
+        self.head = nn.Linear(hidden, 2 * latent)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, log_var = self.head(torch.relu(self.body(x))).chunk(2, dim=1)
+        return mu, log_var
+
+
+class _Decoder(nn.Module):
+    def __init__(self, dim: int, hidden: int, latent: int) -> None:
+        super().__init__()
+        self.body = mlp([latent, hidden, hidden, dim])
+        self.log_sigma = nn.Parameter(torch.full((dim,), float(np.log(0.1))))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.body(z)
+
+
+class TabularVAE(Generator):
+    """Encoder and decoder MLPs trained with the evidence lower bound on the shared encoding."""
+
+    name = "vae"
+    Config = VAEConfig
+
+    def _build(self, extra: dict) -> None:
+        cfg, dim = self.config, int(extra["dim"])
+        self.encoder_net_ = _Encoder(dim, cfg.hidden, cfg.latent).to(self.device_)
+        self.decoder_net_ = _Decoder(dim, cfg.hidden, cfg.latent).to(self.device_)
+        self.spans_ = SpanIndex(self.encoder_.spans_, self.device_)
+
+    def _extra_state(self) -> dict:
+        return {"dim": self.encoder_.output_dim}
+
+    def _networks(self) -> dict[str, nn.Module]:
+        return {"encoder": self.encoder_net_, "decoder": self.decoder_net_}
+
+    def _fit(self, data: np.ndarray, session: TrainingSession) -> None:
+        self._build({"dim": data.shape[1]})
+        cfg = self.config
+        x_all = torch.from_numpy(data).to(self.device_)
+        params = list(self.encoder_net_.parameters()) + list(self.decoder_net_.parameters())
+        optim = torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        batch = min(cfg.batch_size, len(x_all))
+        for epoch in range(1, cfg.epochs + 1):
+            totals = self._epoch(x_all, batch, optim, session)
+            if not session.epoch_end(epoch, totals):
+                break
+
+    def _epoch(self, x_all: torch.Tensor, batch: int, optim: torch.optim.Optimizer,
+               session: TrainingSession) -> dict[str, float]:
+        self.encoder_net_.train(), self.decoder_net_.train()
+        order = torch.randperm(len(x_all), device=self.device_)
+        sums, steps = {"reconstruction": 0.0, "kl": 0.0}, 0
+        for start in range(0, len(x_all) - batch + 1, batch):
+            x = x_all[order[start: start + batch]]
+            mu, log_var = self.encoder_net_(x)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var)
+            raw = self.decoder_net_(z)
+            rec = self.spans_.reconstruction_loss(raw, x, self.decoder_net_.log_sigma)
+            kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp()) / len(x)
+            loss = self.config.loss_factor * rec + kl
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+            with torch.no_grad():
+                self.decoder_net_.log_sigma.clamp_(np.log(0.01), 0.0)
+            sums["reconstruction"] += rec.item()
+            sums["kl"] += kl.item()
+            steps += 1
+            session.step += 1
+            if session.should_stop():
+                break
+        return {k: v / max(steps, 1) for k, v in sums.items()}
+
+    @torch.no_grad()
+    def _sample(self, n: int, generator: torch.Generator) -> np.ndarray:
+        self.decoder_net_.eval()
+        z = torch.randn(n, self.config.latent, generator=generator).to(self.device_)
+        raw = self.decoder_net_(z)
+        return self.spans_.draw(raw, self.decoder_net_.log_sigma, generator)

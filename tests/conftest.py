@@ -1,0 +1,26 @@
+"""Shared fixtures: a small mixed table with missing values, dates, IDs and personal data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabular.dataset import Dataset, load_dataset
+
+
+def mixed_csv(n: int = 240, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    plan = rng.choice(["basic", "pro", "enterprise"], n, p=[0.6, 0.3, 0.1])
+    spend = np.round(rng.lognormal(3, 0.5, n) * np.where(plan == "pro", 2, 1), 2)
+    rows = ["customer_id,email,plan,spend,visits,active,joined,region,note"]
+    for i in range(n):
+        visits = "" if i % 11 == 0 else str(int(rng.poisson(4)))
+        region = "" if i % 7 == 0 else rng.choice(["north", "south", "east", "west", "centre"])
+        day = pd.Timestamp("2023-01-01") + pd.Timedelta(days=int(rng.integers(0, 500)))
+        rows.append(f"C{i:05d},user{i}@example.com,{plan[i]},{spend[i]},{visits},{rng.choice(['yes', 'no'])},"
+                    f"{day:%Y-%m-%d},{region},fixed")
+    return ("\n".join(rows) + "\n").encode()
+
+
+@pytest.fixture(scope="session")
+def mixed() -> Dataset:
+    return load_dataset(mixed_csv(), "mixed.csv")

@@ -1,0 +1,88 @@
+"""The training engine: early stopping keeps the best, budget and NaN stop cleanly, the queue caps runs."""
+
+import math
+import threading
+
+import pytest
+
+from models import registry
+from models.jobs import TrainingJob, TrainingQueue, TrainingRequest
+from models.training import TrainingOptions, TrainingStopped
+from models.vae import TabularVAE
+
+
+def test_early_stopping_restores_best(mixed):
+    data = mixed.typed()
+    model = registry.create("vae", "fast", epochs=40, batch_size=60)
+    options = TrainingOptions(eval_every=1, patience=2, min_delta=0.5)  # no later score can beat the first
+    model.fit(data, mixed.schema, validation=data.head(80), options=options)
+    report = model.report_
+    assert report.stop_reason == "early_stop" and report.epochs_run == 3 and report.best_epoch == 1
+    assert len(report.history) == 3
+
+
+def test_time_budget_stops_and_keeps_model(mixed):
+    model = registry.create("gan", "fast", epochs=100_000, batch_size=60)
+    model.fit(mixed.typed(), mixed.schema, options=TrainingOptions(budget_seconds=1.0))
+    assert model.report_.stop_reason == "budget" and model.report_.seconds < 10
+    assert len(model.sample(20)) == 20
+
+
+class _Exploding(TabularVAE):
+    """A VAE whose loss turns NaN at a chosen epoch."""
+
+    blow_up_at = 3
+
+    def _epoch(self, *args):
+        losses = super()._epoch(*args)
+        self.epochs_seen = getattr(self, "epochs_seen", 0) + 1
+        if self.epochs_seen == 2:
+            self.good = {k: v.clone() for k, v in self.decoder_net_.state_dict().items()}
+        if self.epochs_seen >= self.blow_up_at:
+            for p in self.decoder_net_.parameters():
+                p.data.fill_(math.nan)
+            losses["reconstruction"] = math.nan
+        return losses
+
+
+def test_nan_loss_stops_with_last_good_state(mixed):
+    model = _Exploding(epochs=20, batch_size=60)
+    events = []
+    model.fit(mixed.typed(), mixed.schema, on_progress=events.append)
+    assert model.report_.stop_reason == "unstable" and "unstable" in model.report_.message
+    restored = model.decoder_net_.state_dict()
+    assert all((restored[k] == v).all() for k, v in model.good.items())
+    assert model.sample(20)["plan"].notna().all()
+    assert "unstable" in events[-1].message
+
+
+def test_nan_in_first_epoch_is_a_plain_error(mixed):
+    model = _Exploding(epochs=20, batch_size=60)
+    model.blow_up_at = 1
+    with pytest.raises(TrainingStopped, match="lower learning rate"):
+        model.fit(mixed.typed(), mixed.schema)
+
+
+def test_queue_runs_one_at_a_time_and_cancel_frees_the_slot(mixed):
+    queue = TrainingQueue(limit=1)
+    started = threading.Event()
+
+    def request():
+        return TrainingRequest("vae", "fast", {"epochs": 100_000, "batch_size": 60})
+
+    first = TrainingJob(request(), mixed.typed(), mixed.schema)
+    first._record = lambda event: started.set()
+    second = TrainingJob(TrainingRequest("copula"), mixed.typed(), mixed.schema)
+    queue.submit(first)
+    assert started.wait(30)
+    queue.submit(second)
+    assert first.state == "running" and second.state == "queued" and queue.position(second) == 0
+    first.cancel()
+    assert second.finished.wait(60)
+    assert first.state == "cancelled" and second.state == "done" and second.result is not None
+
+
+def test_failed_job_reports_plain_error(mixed):
+    job = TrainingJob(TrainingRequest("copula"), mixed.typed().head(3), mixed.schema)
+    job.run()
+    assert job.state == "failed" and "at least 10 rows" in job.error
