@@ -7,6 +7,7 @@ from ui.widgets import sidebar_status
 
 st.set_page_config(page_title="Synthetic Data Studio", page_icon=":material/auto_awesome:", layout="wide")
 state.init()
+state.collect_training()
 
 steps = [
     st.Page("pages/data.py", title="1 · Data", icon=":material/table:", default=True),

@@ -6,8 +6,10 @@ import argparse
 import json
 import sys
 
+from models.base import ModelError
 from tabular.dataset import Dataset, load_dataset
 from tabular.errors import DataReadError
+from tabular.export import ExportError
 
 
 def _profile_rows(dataset: Dataset) -> list[dict]:
@@ -62,6 +64,79 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generators(args: argparse.Namespace) -> int:
+    from models import registry
+
+    for name in registry.names():
+        card = registry.card(name)
+        print(f"{name:8s} {card.title}")
+        print(f"         good at: {card.good_at}")
+        print(f"         speed:   {card.speed}")
+        print(f"         quality: {card.quality}")
+    return 0
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, fed by training progress events."""
+
+    def __init__(self, label: str, stream=sys.stderr) -> None:
+        self.label, self.stream = label, stream
+
+    def __call__(self, event) -> None:
+        if not event.losses:
+            return
+        done = event.epoch / max(event.epochs, 1)
+        bar = "#" * int(30 * done) + "-" * (30 - int(30 * done))
+        quality = f" quality {100 * event.best_fidelity:.0f}%" if event.best_fidelity is not None else ""
+        eta = f" eta {event.eta:.0f}s" if event.eta is not None else ""
+        self.stream.write(f"\r{self.label} [{bar}] epoch {event.epoch}/{event.epochs} "
+                          f"{event.elapsed:.0f}s{eta}{quality}   ")
+        self.stream.flush()
+
+    def close(self, message: str) -> None:
+        self.stream.write(f"\n{message}\n")
+        self.stream.flush()
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from models import registry
+    from models.training import TrainingOptions
+    from tabular.export import write_table
+
+    dataset = load_dataset(args.data)
+    preset = "balanced" if args.epochs is None and args.budget is None else args.preset
+    model = registry.create(args.generator, preset, epochs=args.epochs)
+    train, holdout = dataset.split(0.2, seed=args.seed)
+    bar = ProgressBar(f"training {args.generator}")
+    model.fit(train, dataset.schema, on_progress=bar, options=TrainingOptions(budget_seconds=args.budget),
+              validation=holdout if len(holdout) >= 20 else None, seed=args.seed)
+    report = model.report_
+    bar.close(f"trained in {report.seconds:.1f}s over {report.epochs_run} epochs"
+              + (f"; {report.message}" if report.message else ""))
+    rows = args.rows or dataset.n_rows
+    synthetic = model.sample(rows, seed=args.seed)
+    write_table(synthetic, args.out, dataset.schema)
+    print(f"wrote {rows:,} synthetic rows to {args.out}", file=sys.stderr)
+    if args.save_model:
+        model.save(args.save_model)
+        print(f"saved the model to {args.save_model}", file=sys.stderr)
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from models.base import Generator
+    from tabular.export import write_table
+
+    model = Generator.load(args.model)
+    synthetic = model.sample(args.rows, seed=args.seed)
+    write_table(synthetic, args.out, model.schema_)
+    print(f"wrote {args.rows:,} synthetic rows to {args.out}", file=sys.stderr)
+    return 0
+
+
+GENERATORS = ["copula", "vae", "gan"]  # models.registry names; listed here so 'profile' need not import torch
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +144,28 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("data", help="a CSV, TSV, Excel (.xlsx) or Parquet file")
     profile.add_argument("--json", action="store_true", help="print machine-readable JSON")
     profile.set_defaults(func=cmd_profile)
+
+    gens = commands.add_parser("generators", help="list the generators and what they are good at")
+    gens.set_defaults(func=cmd_generators)
+
+    gen = commands.add_parser("generate", help="train a generator on a table and write synthetic rows")
+    gen.add_argument("data", help="the real table (csv, tsv, xlsx or parquet)")
+    gen.add_argument("--generator", default="vae", choices=GENERATORS, help="see 'generators' (default: vae)")
+    gen.add_argument("--out", required=True, help="where to write the synthetic table (csv, tsv, xlsx, parquet)")
+    gen.add_argument("--rows", type=int, help="rows to generate (default: as many as the real table)")
+    gen.add_argument("--epochs", type=int, help="passes over the data (default: the Balanced preset)")
+    gen.add_argument("--budget", type=float, help="stop training after this many seconds")
+    gen.add_argument("--preset", default="balanced", choices=["fast", "balanced", "best"])
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--save-model", help="also save the trained model here (.pt)")
+    gen.set_defaults(func=cmd_generate)
+
+    smp = commands.add_parser("sample", help="generate rows from a saved model, without the original data")
+    smp.add_argument("model", help="a model file saved with --save-model or from the app")
+    smp.add_argument("--rows", type=int, required=True)
+    smp.add_argument("--out", required=True)
+    smp.add_argument("--seed", type=int)
+    smp.set_defaults(func=cmd_sample)
     return parser
 
 
@@ -78,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except BrokenPipeError:  # output piped into `head` and the like
         return 0
+    except (ModelError, ExportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except DataReadError as error:
         print(f"error: {error.message}", file=sys.stderr)
         if error.detail:

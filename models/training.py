@@ -113,12 +113,14 @@ class TrainingSession:
         self._emit(epoch, losses, fidelity)
         if self.control.cancelled:
             return self._stop("cancelled", "Training was cancelled; the best model so far is kept.")
+        if epoch >= self.epochs:
+            return False
         budget = self.options.budget_seconds
         if budget is not None and self.elapsed() > budget:
             return self._stop("budget", f"The time budget of {budget:.0f} s was reached; the best model is kept.")
         if self._stale >= self.options.patience:
             return self._stop("early_stop", "Quality stopped improving, so training stopped early.")
-        return epoch < self.epochs
+        return True
 
     def _measure(self, epoch: int) -> float | None:
         if self.validation is None or (epoch % self.options.eval_every and epoch != self.epochs):

@@ -1,13 +1,67 @@
-"""Step 2: choose a generator and train it on the loaded table."""
+"""Step 2: choose a generator, start training, and watch it learn."""
 
 import streamlit as st
 
+from models import jobs, registry
+from models.jobs import TrainingJob, TrainingRequest
+from tabular.schema import TableSchema
+from ui import state
+from ui.training_view import generator_cards, live_panel, result_panel
 from ui.widgets import require_dataset
+
+HOLDOUT_SHARE = 0.2  # rows set aside, never used to fit; they score the live quality
 
 st.title("2 · Train a generator")
 dataset = require_dataset()
+state.collect_training()  # app.py does this too; AppTest reruns only the page
+job = state.get(state.TRAIN_JOB)
+
+if job is not None and job.active:
+    live_panel()
+    st.stop()
+if job is not None:
+    result_panel(job)
+    c1, c2 = st.columns([1, 3])
+    c1.button("Train another generator", key="train_again", icon=":material/restart_alt:",
+              on_click=state.put, args=(state.TRAIN_JOB, None))
+    if job.result is not None:
+        c2.page_link("pages/evaluate.py", label="Next: evaluate the synthetic data", icon=":material/arrow_forward:")
+        with st.expander("A peek at five synthetic rows", icon=":material/visibility:"):
+            st.dataframe(job.result.model.sample(5, seed=0), hide_index=True)
+    st.stop()
+
 modelled = dataset.schema.modelled()
-st.write(f"The generator will learn **{len(modelled)}** of the {dataset.n_columns} columns of "
-         f"**{dataset.name}**; the others are dropped, faked or given new IDs as set on the Data step.")
-st.info("Generators are not part of this version yet: training arrives with the next release.",
-        icon=":material/construction:")
+st.write(f"The generator learns **{len(modelled)}** of the {dataset.n_columns} columns of **{dataset.name}**; "
+         f"the others are dropped, faked or given new IDs as set on the Data step. "
+         f"{HOLDOUT_SHARE:.0%} of the rows are set aside to check quality and are never used to learn.")
+generator_cards()
+names = registry.names()
+choice = st.radio("Generator", names, index=names.index("vae"), horizontal=True, key="train_generator",
+                  format_func=lambda n: registry.card(n).title)
+preset = st.segmented_control("How long to train", registry.PRESETS, default="balanced", key="train_preset",
+                              format_func=registry.PRESET_LABELS.get, required=True)
+defaults = registry.create(choice, preset).config
+with st.expander("Advanced settings", icon=":material/tune:"):
+    suffix = f"{choice}_{preset}"
+    neural = hasattr(defaults, "batch_size")
+    c1, c2, c3 = st.columns(3)
+    epochs = c1.number_input("Epochs", 1, 5000, defaults.epochs, key=f"train_epochs_{suffix}", disabled=not neural,
+                             help="Passes over the data. Training may stop sooner when quality stops improving.")
+    batch = c2.number_input("Batch size", 10, 10_000, getattr(defaults, "batch_size", 500), step=10,
+                            key=f"train_batch_{suffix}", disabled=not neural)
+    rate_field = "learning_rate" if hasattr(defaults, "learning_rate") else "generator_lr"
+    rate = c3.number_input("Learning rate", 1e-6, 1.0, float(getattr(defaults, rate_field, 1e-3)), format="%.5f",
+                           key=f"train_lr_{suffix}", disabled=not neural)
+    budget = c1.number_input("Time budget (seconds, 0 = none)", 0, 86_400, 0, key="train_budget")
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", help="Same seed, same result.")
+
+if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
+    overrides = {}
+    if neural:
+        overrides = {"epochs": int(epochs), "batch_size": int(batch), rate_field: float(rate)}
+    train, holdout = dataset.split(HOLDOUT_SHARE, seed=int(seed))
+    request = TrainingRequest(choice, preset, overrides, float(budget) or None, int(seed))
+    schema = TableSchema.from_json(dataset.schema.to_json())  # later edits on the Data step do not leak in
+    validation = holdout.sample(min(len(holdout), 1000), random_state=0) if len(holdout) >= 20 else None
+    state.put(state.TRAIN_JOB, jobs.QUEUE.submit(TrainingJob(request, train, schema, validation)))
+    st.rerun()

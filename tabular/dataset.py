@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tabular.infer import convert_column, infer_table, with_kind
@@ -42,6 +43,13 @@ class Dataset:
     def typed(self) -> pd.DataFrame:
         """The whole table in the types the schema describes."""
         return pd.DataFrame({name: self.typed_column(name) for name in self.schema.names})
+
+    def split(self, holdout_share: float = 0.2, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Typed training rows and held-out rows (never used to fit), split at random."""
+        typed = self.typed()
+        order = np.random.default_rng(seed).permutation(len(typed))
+        cut = len(typed) - int(round(len(typed) * holdout_share))
+        return typed.iloc[np.sort(order[:cut])], typed.iloc[np.sort(order[cut:])]
 
     def profile(self, name: str) -> ColumnProfile:
         if name not in self._profiles:

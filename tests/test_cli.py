@@ -31,3 +31,45 @@ def test_profile_table_and_plain_error(tmp_path):
     empty.write_bytes(b"")
     bad = run_cli("profile", str(empty))
     assert bad.returncode == 2 and "The file is empty." in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_generators_lists_every_registered_name():
+    out = run_cli("generators")
+    assert out.returncode == 0
+    for name in ("copula", "vae", "gan"):
+        assert f"\n{name} " in "\n" + out.stdout
+
+
+def test_generate_then_sample_from_saved_model(tmp_path):
+    from tests.conftest import mixed_csv
+
+    data = tmp_path / "mixed.csv"
+    data.write_bytes(mixed_csv())
+    out, model = tmp_path / "synthetic.parquet", tmp_path / "model.pt"
+    made = run_cli("generate", str(data), "--generator", "vae", "--epochs", "3", "--rows", "120",
+                   "--out", str(out), "--save-model", str(model))
+    assert made.returncode == 0, made.stderr
+    assert "epoch 3/3" in made.stderr and "wrote 120 synthetic rows" in made.stderr
+    import pandas as pd
+
+    frame = pd.read_parquet(out)
+    assert len(frame) == 120 and "plan" in frame.columns and "note" in frame.columns
+    again = tmp_path / "again.csv"
+    sampled = run_cli("sample", str(model), "--rows", "30", "--out", str(again), "--seed", "1")
+    assert sampled.returncode == 0, sampled.stderr
+    text = again.read_text().splitlines()
+    assert len(text) == 31 and text[0].startswith("customer_id,email,plan")
+
+
+def test_generate_plain_errors(tmp_path):
+    bad = run_cli("generate", "assets/samples/loans.csv", "--generator", "nope", "--out", str(tmp_path / "x.csv"))
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    wrong = run_cli("sample", "assets/samples/loans.csv", "--rows", "3", "--out", str(tmp_path / "x.csv"))
+    assert wrong.returncode == 2 and "not a model file" in wrong.stderr
+
+
+def test_cli_generator_choices_match_registry():
+    import cli
+    from models import registry
+
+    assert cli.GENERATORS == registry.names()

@@ -88,3 +88,60 @@ def test_kind_override_changes_schema():
     assert dataset.schema.column("spend").reason == "Chosen by you"
     problem = dataset.set_handling("plan", type(dataset.schema.column("email").handling)("fake"))
     assert problem and "personal-data" in problem
+
+
+def _on_train_page_with_sample(preset_key=None):
+    at = fresh()
+    at.button(key="data_load_sample").click().run()
+    at.switch_page("pages/train.py").run()
+    return at
+
+
+def test_train_page_trains_and_hands_model_over():
+    at = _on_train_page_with_sample()
+    assert [r.label for r in at.radio] == ["Generator"]
+    at.radio(key="train_generator").set_value("copula").run()
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    job = at.session_state["train_job"]
+    assert job.finished.wait(60) and job.state == "done"
+    at.run()  # the page now shows the result and hands the model over
+    assert not at.exception
+    assert any("Gaussian copula" in s.value and "trained in" in s.value for s in at.success)
+    assert at.session_state["model"] is job.result
+
+
+def test_train_page_shows_queue_and_cancel(monkeypatch, mixed):
+    from models import jobs
+
+    queue = jobs.TrainingQueue(limit=1)
+    monkeypatch.setattr(jobs, "QUEUE", queue)
+    blocker = jobs.TrainingJob(jobs.TrainingRequest("vae", "fast", {"epochs": 100_000, "batch_size": 60}),
+                               mixed.typed(), mixed.schema)
+    queue.submit(blocker)
+    try:
+        at = _on_train_page_with_sample()
+        at.button(key="train_start").click().run()
+        assert any("Waiting for a free training slot" in i.value for i in at.info)
+        mine = at.session_state["train_job"]
+        at.button(key="train_cancel").click().run()
+        assert mine.finished.wait(10) and mine.state == "cancelled"
+    finally:
+        blocker.cancel()
+        blocker.finished.wait(30)
+
+
+def test_train_page_plain_message_when_nothing_to_learn():
+    at = AppTest.from_file(APP, default_timeout=60)
+    dataset = load_dataset(CSV, "shop.csv")
+    for spec in dataset.schema.columns:
+        dataset.set_handling(spec.name, type(spec.handling)("drop"))
+    at.session_state["dataset"] = dataset
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.button(key="train_start").click().run()
+    job = at.session_state["train_job"]
+    assert job.finished.wait(30)
+    at.run()
+    assert not at.exception
+    assert any("nothing to learn" in e.value for e in at.error)

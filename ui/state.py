@@ -10,7 +10,8 @@ DATASET = "dataset"  # tabular.dataset.Dataset of the table being worked on
 DATASET_SOURCE = "dataset_source"  # identity of the upload or sample it came from
 UPLOAD_SEEN = "upload_seen"  # file_id of the last upload read, so a rerun does not read it again
 PROFILE_VERSION = "profile_version"  # bumped to reset the profile editor after a change
-MODEL = "model"  # the trained generator (filled by the Train step)
+TRAIN_JOB = "train_job"  # models.jobs.TrainingJob of the latest training, running or finished
+MODEL = "model"  # models.jobs.TrainedModel: the trained generator (filled by the Train step)
 EVALUATION = "evaluation"  # the latest scores (filled by the Evaluate step)
 NOTICE = "notice"  # one-off message shown on the next run
 
@@ -19,6 +20,7 @@ _DEFAULTS: dict[str, Any] = {
     DATASET_SOURCE: None,
     UPLOAD_SEEN: None,
     PROFILE_VERSION: 0,
+    TRAIN_JOB: None,
     MODEL: None,
     EVALUATION: None,
     NOTICE: None,
@@ -43,9 +45,21 @@ def set_dataset(dataset, source: str) -> None:
     """Start work on a new table: anything trained or scored on the old one no longer applies."""
     st.session_state[DATASET] = dataset
     st.session_state[DATASET_SOURCE] = source
+    job = st.session_state.get(TRAIN_JOB)
+    if job is not None:
+        job.cancel()  # a training on the old table is of no use any more
+    st.session_state[TRAIN_JOB] = None
     st.session_state[MODEL] = None
     st.session_state[EVALUATION] = None
     bump_profile()
+
+
+def collect_training() -> None:
+    """Keep the result of a finished training as the model (run on every page, before the sidebar)."""
+    job = st.session_state.get(TRAIN_JOB)
+    if job is not None and not job.active and job.result is not None and st.session_state.get(MODEL) is not job.result:
+        st.session_state[MODEL] = job.result
+        st.session_state[EVALUATION] = None
 
 
 def bump_profile() -> None:

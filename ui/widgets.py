@@ -21,8 +21,16 @@ def sidebar_status() -> None:
         else:
             st.markdown(f":material/table: **Data:** {dataset.name}  \n"
                         f"{dataset.n_rows:,} rows × {dataset.n_columns} columns")
-        model = state.get(state.MODEL)
-        st.markdown(":material/model_training: **Model:** " + ("trained" if model else "not trained yet"))
+        model, job = state.get(state.MODEL), state.get(state.TRAIN_JOB)
+        if job is not None and job.active:
+            status = "training…" if job.state == "running" else "waiting to train…"
+        elif model is not None:
+            from models.registry import card
+
+            status = f"{card(model.generator).title}, trained"
+        else:
+            status = "not trained yet"
+        st.markdown(f":material/model_training: **Model:** {status}")
         st.markdown(":material/fact_check: **Evaluation:** "
                     + ("done" if state.get(state.EVALUATION) else "not done yet"))
 
@@ -41,6 +49,7 @@ def require_dataset():
 def require_model():
     """Return the trained model, or explain that training comes first, link back, and stop the page."""
     require_dataset()
+    state.collect_training()  # app.py does this too; AppTest reruns only the page
     model = state.get(state.MODEL)
     if model is None:
         st.info("This step needs a trained generator. Train one on your table first.", icon=":material/info:")

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import shot
@@ -53,8 +54,14 @@ def test_guarded_step_links_back(page, app_url):
 def _pick_in_grid(page, row: int, x_offset: int, option: str) -> None:
     """Open the dropdown of a grid cell (rows count from 0 below the header) and choose an option."""
     canvas = page.get_by_test_id("data-grid-canvas").first
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
+    for attempt in range(5):  # the grid is re-mounted after each edit; wait until it holds still
+        try:
+            canvas.scroll_into_view_if_needed()
+            box = canvas.bounding_box()
+            break
+        except PlaywrightError:
+            if attempt == 4:
+                raise
     page.mouse.dblclick(box["x"] + x_offset, box["y"] + 35 + row * 35 + 17)
     page.keyboard.type(option)  # filters the cell's dropdown ...
     expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()

@@ -1,0 +1,55 @@
+"""Hand our typed tables to sdmetrics: its metadata from our schema, and plain pandas dtypes it accepts."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+from tabular.schema import Kind, TableSchema
+
+SDTYPES = {
+    Kind.NUMBER: "numerical",
+    Kind.WHOLE_NUMBER: "numerical",
+    Kind.CATEGORY: "categorical",
+    Kind.YES_NO: "boolean",
+    Kind.DATETIME: "datetime",
+}
+
+
+def scored_columns(schema: TableSchema) -> list[str]:
+    """Columns a quality score compares: the learned ones with a kind sdmetrics understands."""
+    return [c.name for c in schema.modelled() if c.kind in SDTYPES]
+
+
+def metadata_for(schema: TableSchema) -> dict:
+    """Single-table sdmetrics metadata for the scored columns."""
+    return {"columns": {c.name: {"sdtype": SDTYPES[c.kind]} for c in schema.modelled() if c.kind in SDTYPES}}
+
+
+def plain_frame(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """The scored columns with numpy dtypes (floats with NaN, objects for text and yes/no)."""
+    out = {}
+    for name in scored_columns(schema):
+        kind, values = schema.column(name).kind, frame[name]
+        if kind in (Kind.NUMBER, Kind.WHOLE_NUMBER):
+            out[name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif kind is Kind.DATETIME:
+            out[name] = pd.to_datetime(values, errors="coerce")
+        else:
+            out[name] = values.astype(object).where(values.notna(), None)
+    return pd.DataFrame(out)
+
+
+def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema) -> dict:
+    """sdmetrics' QualityReport: overall score, Column Shapes and Column Pair Trends (all 0..1)."""
+    from sdmetrics.reports.single_table import QualityReport
+
+    report = QualityReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report.generate(plain_frame(real, schema), plain_frame(synthetic, schema), metadata_for(schema),
+                        verbose=False)
+    props = report.get_properties().set_index("Property")["Score"]
+    return {"quality": float(report.get_score()), "column_shapes": float(props["Column Shapes"]),
+            "column_pair_trends": float(props["Column Pair Trends"]), "report": report}

@@ -1,0 +1,48 @@
+"""In real Chromium: train a sample dataset with the Fast preset, watch the live chart, cancel and restart."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import shot
+
+pytestmark = pytest.mark.browser
+
+
+def _load_sample_and_open_train(page):
+    page.get_by_role("tab", name="Try a sample").click()
+    page.get_by_role("button", name="Load this sample").click()
+    expect(page.get_by_text("What we understood.")).to_be_visible()
+    page.get_by_role("link", name="2 · Train").click()
+    expect(page.get_by_role("heading", name="2 · Train a generator")).to_be_visible()
+
+
+def test_train_fast_preset_shows_live_chart(page):
+    _load_sample_and_open_train(page)
+    page.get_by_test_id("stRadio").get_by_text("Gaussian copula").click()  # cards and choice are visible
+    page.get_by_test_id("stRadio").get_by_text("Variational autoencoder (TVAE)").click()
+    page.get_by_role("radio", name="Fast").click()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Training Variational autoencoder (TVAE)…")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
+    expect(page.get_by_text("Epoch", exact=False).first).to_be_visible()
+    shot(page, "train_live")
+    expect(page.get_by_text("trained in")).to_be_visible(timeout=120_000)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Variational autoencoder (TVAE), trained")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
+    shot(page, "train_done")
+
+
+def test_cancel_then_train_another(page):
+    _load_sample_and_open_train(page)
+    page.get_by_test_id("stRadio").get_by_text("Conditional GAN (CTGAN)").click()
+    page.get_by_role("radio", name="Best quality").click()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Epoch 1 of")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Cancel training").click()
+    expect(page.get_by_text("Training was cancelled")).to_be_visible(timeout=30_000)
+    shot(page, "train_cancelled")
+    page.get_by_role("button", name="Train another generator").click()
+    page.get_by_test_id("stRadio").get_by_text("Gaussian copula").click()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Gaussian copula** trained").or_(page.get_by_text("trained in"))).to_be_visible(
+        timeout=60_000)

@@ -1,0 +1,106 @@
+"""Widgets of the Train step: generator cards, the live training panel and its chart."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from models import jobs, registry
+from models.jobs import TrainingJob
+from models.training import ProgressEvent
+from ui import state
+
+LOSS_COLOURS = ["#4F46E5", "#F59E0B", "#10B981", "#EF4444"]
+FIDELITY_COLOUR = "#059669"
+
+
+def generator_cards() -> None:
+    """One card per generator, in plain words."""
+    columns = st.columns(len(registry.names()))
+    for column, name in zip(columns, registry.names()):
+        card = registry.card(name)
+        with column.container(border=True, height="stretch"):
+            st.markdown(f"**{card.title}**")
+            st.caption(card.analogy)
+            st.markdown(f"**Good at:** {card.good_at}  \n**Speed:** {card.speed}  \n**Quality:** {card.quality}")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def training_figure(events: list[ProgressEvent]) -> go.Figure:
+    """Losses per epoch (left axis) and live quality in % (right axis)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    epochs = [e for e in events if e.losses]
+    keys = list(epochs[0].losses) if epochs else []
+    for i, key in enumerate(keys):
+        fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[e.losses.get(key) for e in epochs],
+                                 name=f"{key} loss", mode="lines",
+                                 line=dict(color=LOSS_COLOURS[i % len(LOSS_COLOURS)], width=2)), secondary_y=False)
+    scored = [e for e in events if e.fidelity is not None]
+    fig.add_trace(go.Scatter(x=[e.epoch for e in scored], y=[100 * e.fidelity for e in scored],
+                             name="live quality (%)", mode="lines+markers",
+                             line=dict(color=FIDELITY_COLOUR, width=3, dash="dot")), secondary_y=True)
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12),
+                      xaxis_title="Epoch", hovermode="x unified")
+    fig.update_yaxes(title_text="Loss", secondary_y=False)
+    fig.update_layout(yaxis2=dict(title_text="Quality (%)", range=[0, 100], tickmode="linear", tick0=0, dtick=20,
+                                  showgrid=False))
+    return fig
+
+
+def progress_line(job: TrainingJob, events: list[ProgressEvent]) -> None:
+    last = next((e for e in reversed(events) if e.losses), None)
+    if last is None:
+        st.progress(0.0, text="Preparing the data…")
+        return
+    fraction = min(last.epoch / max(last.epochs, 1), 1.0)
+    quality = f" · live quality {100 * last.best_fidelity:.0f}%" if last.best_fidelity is not None else ""
+    st.progress(fraction, text=f"Epoch {last.epoch} of {last.epochs} · {_duration(last.elapsed)} elapsed · "
+                               f"about {_duration(last.eta)} left{quality}")
+
+
+@st.fragment(run_every=1.0)
+def live_panel() -> None:
+    """Redrawn every second while a training runs; hands the result over when it ends."""
+    job: TrainingJob | None = state.get(state.TRAIN_JOB)
+    if job is None:
+        return
+    if not job.active:
+        st.rerun(scope="app")  # app.py collects the result and the page shows it
+    title = registry.card(job.request.generator).title
+    if job.state == "queued":
+        ahead = jobs.QUEUE.position(job) or 0
+        st.info(f"Waiting for a free training slot ({jobs.QUEUE.limit} run at once on this server). "
+                f"{ahead} training{'s' if ahead != 1 else ''} ahead of yours.", icon=":material/hourglass_top:")
+    else:
+        st.markdown(f"**Training {title}…** You can switch to other steps; training goes on.")
+    events = job.events()
+    progress_line(job, events)
+    st.plotly_chart(training_figure(events), key="train_live_chart")
+    st.button("Cancel training", key="train_cancel", icon=":material/stop_circle:", on_click=job.cancel)
+
+
+def result_panel(job: TrainingJob) -> None:
+    """What happened, with the final chart."""
+    title = registry.card(job.request.generator).title
+    if job.state == "failed":
+        st.error(job.error or "Training failed.", icon=":material/error:")
+    elif job.state == "cancelled" and job.result is None:
+        st.warning("Training was cancelled before it had learned anything.", icon=":material/stop_circle:")
+    else:
+        report = job.result.report
+        quality = (f" Live quality: **{100 * report.best_fidelity:.0f}%** (best at epoch {report.best_epoch})."
+                   if report.best_fidelity is not None else "")
+        st.success(f"**{title}** trained in {_duration(report.seconds)} over {report.epochs_run} "
+                   f"epoch{'s' if report.epochs_run != 1 else ''}.{quality}", icon=":material/check_circle:")
+        if report.message and report.stop_reason != "finished":
+            st.info(report.message, icon=":material/info:")
+    events = job.events()
+    if any(e.losses for e in events):
+        st.plotly_chart(training_figure(events), key="train_final_chart")
