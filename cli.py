@@ -7,27 +7,9 @@ import json
 import sys
 
 from models.base import ModelError
-from tabular.dataset import Dataset, load_dataset
+from tabular.dataset import load_dataset
 from tabular.errors import DataReadError
 from tabular.export import ExportError
-
-
-def _profile_rows(dataset: Dataset) -> list[dict]:
-    rows = []
-    for prof in dataset.profiles():
-        spec = dataset.schema.column(prof.name)
-        rows.append({
-            "column": prof.name,
-            "kind": spec.kind.value,
-            "kind_label": spec.kind.label,
-            "handling": spec.handling.value,
-            "personal": spec.is_personal,
-            "missing_share": round(prof.missing_share, 4),
-            "distinct": prof.distinct,
-            "examples": prof.examples,
-            "reason": spec.reason,
-        })
-    return rows
 
 
 def _print_table(rows: list[dict], columns: list[tuple[str, str, int]]) -> None:
@@ -42,7 +24,10 @@ def _print_table(rows: list[dict], columns: list[tuple[str, str, int]]) -> None:
 
 def cmd_profile(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.data)
-    rows = _profile_rows(dataset)
+    rows = dataset.profile_rows()
+    for row in rows:
+        row.pop("distribution")
+        row.pop("handling_label")
     if args.json:
         payload = {"name": dataset.name, "rows": dataset.n_rows, "columns": dataset.n_columns,
                    "reading_notes": dataset.report.notes, "profile": rows}

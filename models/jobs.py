@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -15,6 +16,8 @@ from models.training import ProgressEvent, TrainingControl, TrainingOptions, Tra
 from tabular.schema import TableSchema
 
 MAX_TRAININGS = int(os.environ.get("SDS_MAX_TRAININGS", "2"))  # trainings running at once on this server
+ABANDON_AFTER = 60.0  # seconds a job's owner may be gone (closed tab) before the job is cancelled
+WATCH_EVERY = 5.0  # seconds between checks for abandoned jobs
 
 
 @dataclass
@@ -43,8 +46,10 @@ class TrainingJob:
     """One fit in a worker thread. The worker never touches the UI; the UI polls ``snapshot``."""
 
     def __init__(self, request: TrainingRequest, table: pd.DataFrame, schema: TableSchema,
-                 validation: pd.DataFrame | None = None) -> None:
+                 validation: pd.DataFrame | None = None, owner_alive: Callable[[], bool] | None = None) -> None:
         self.request, self.table, self.schema, self.validation = request, table, schema, validation
+        self.owner_alive = owner_alive  # False once whoever started the job has gone for good
+        self._gone_since: float | None = None
         self.control = TrainingControl()
         self.state = "queued"  # queued, running, done, failed, cancelled
         self.error: str | None = None
@@ -64,6 +69,15 @@ class TrainingJob:
     @property
     def active(self) -> bool:
         return self.state in ("queued", "running")
+
+    def check_owner(self, now: float) -> None:
+        """Cancel the job when its owner has been gone longer than ``ABANDON_AFTER``."""
+        if self.owner_alive is None or self.owner_alive():
+            self._gone_since = None
+            return
+        self._gone_since = self._gone_since or now
+        if now - self._gone_since >= ABANDON_AFTER:
+            self.cancel()
 
     def _record(self, event: ProgressEvent) -> None:
         with self._lock:
@@ -99,13 +113,34 @@ class TrainingQueue:
         self.limit = max(1, limit)
         self._slots = threading.Semaphore(self.limit)
         self._waiting: list[TrainingJob] = []
+        self._jobs: list[TrainingJob] = []  # every job not yet finished, for the abandonment watch
+        self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def submit(self, job: TrainingJob) -> TrainingJob:
         with self._lock:
             self._waiting.append(job)
+            self._jobs.append(job)
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch, daemon=True, name="training-watch")
+                self._watcher.start()
         threading.Thread(target=self._work, args=(job,), daemon=True, name="training").start()
         return job
+
+    def _watch(self) -> None:
+        """Frees the slots of jobs whose owners closed their browser tab."""
+        while True:
+            time.sleep(WATCH_EVERY)  # a periodic check: there is no event to wait on
+            with self._lock:
+                self._jobs = [job for job in self._jobs if job.active]
+                jobs = list(self._jobs)
+            for job in jobs:
+                job.check_owner(time.time())
+
+    def running(self) -> int:
+        """Jobs holding a slot now."""
+        with self._lock:
+            return sum(job.state == "running" for job in self._jobs)
 
     def position(self, job: TrainingJob) -> int | None:
         """How many jobs are ahead of this one in the queue (None once it runs)."""

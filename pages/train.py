@@ -63,5 +63,6 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
     request = TrainingRequest(choice, preset, overrides, float(budget) or None, int(seed))
     schema = TableSchema.from_json(dataset.schema.to_json())  # later edits on the Data step do not leak in
     validation = holdout.sample(min(len(holdout), 1000), random_state=0) if len(holdout) >= 20 else None
-    state.put(state.TRAIN_JOB, jobs.QUEUE.submit(TrainingJob(request, train, schema, validation)))
+    job = TrainingJob(request, train, schema, validation, owner_alive=state.session_alive_check())
+    state.put(state.TRAIN_JOB, jobs.QUEUE.submit(job))
     st.rerun()

@@ -59,6 +59,20 @@ class Dataset:
     def profiles(self) -> list[ColumnProfile]:
         return [self.profile(name) for name in self.schema.names]
 
+    def profile_rows(self) -> list[dict]:
+        """One plain record per column: what the profile table and `cli.py profile` show."""
+        rows = []
+        for prof in self.profiles():
+            spec = self.schema.column(prof.name)
+            rows.append({
+                "column": prof.name, "kind": spec.kind.value, "kind_label": spec.kind.label,
+                "handling": spec.handling.value, "handling_label": spec.handling.label,
+                "personal": spec.is_personal, "identifier": spec.kind is Kind.IDENTIFIER,
+                "missing_share": round(prof.missing_share, 4), "distinct": prof.distinct,
+                "examples": prof.examples, "distribution": prof.bar_counts, "reason": spec.reason,
+            })
+        return rows
+
     def set_kind(self, name: str, kind: Kind) -> None:
         """Treat a column as another kind, re-reading its values for that kind."""
         if self.schema.column(name).kind is kind:

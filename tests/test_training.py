@@ -86,3 +86,18 @@ def test_failed_job_reports_plain_error(mixed):
     job = TrainingJob(TrainingRequest("copula"), mixed.typed().head(3), mixed.schema)
     job.run()
     assert job.state == "failed" and "at least 10 rows" in job.error
+
+
+def test_abandoned_job_is_cancelled(mixed, monkeypatch):
+    from models import jobs
+
+    alive = {"value": True}
+    job = TrainingJob(TrainingRequest("vae", "fast", {"epochs": 10}), mixed.typed(), mixed.schema,
+                      owner_alive=lambda: alive["value"])
+    job.check_owner(now=100.0)
+    assert not job.control.cancelled
+    alive["value"] = False
+    job.check_owner(now=200.0)  # gone, but not for long yet
+    assert not job.control.cancelled
+    job.check_owner(now=200.0 + jobs.ABANDON_AFTER)
+    assert job.control.cancelled

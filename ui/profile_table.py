@@ -8,7 +8,7 @@ import streamlit as st
 
 from tabular.dataset import Dataset
 from tabular.profile import ColumnProfile
-from tabular.schema import HANDLING_LABELS, KIND_LABELS, Kind
+from tabular.schema import HANDLING_LABELS, KIND_LABELS
 from ui import state
 
 KIND_BY_LABEL = {label: kind for kind, label in KIND_LABELS.items()}
@@ -16,30 +16,19 @@ HANDLING_BY_LABEL = {label: handling for handling, label in HANDLING_LABELS.item
 ACCENT = "#4F46E5"
 
 
-def _flag(kind: Kind) -> str:
-    if kind.is_personal:
-        return "Personal data"
-    if kind is Kind.IDENTIFIER:
-        return "Identifier"
-    return ""
-
-
 def profile_frame(dataset: Dataset) -> pd.DataFrame:
     """One row per column: what the app understood and what it will do."""
-    rows = []
-    for prof in dataset.profiles():
-        spec = dataset.schema.column(prof.name)
-        rows.append({
-            "Column": prof.name,
-            "Kind": spec.kind.label,
-            "Handling": spec.handling.label,
-            "Flag": _flag(spec.kind),
-            "Missing": prof.missing_share,
-            "Distinct": prof.distinct,
-            "Examples": ", ".join(prof.examples),
-            "Distribution": prof.bar_counts,
-        })
-    return pd.DataFrame(rows)
+    rows = dataset.profile_rows()
+    return pd.DataFrame({
+        "Column": [r["column"] for r in rows],
+        "Kind": [r["kind_label"] for r in rows],
+        "Handling": [r["handling_label"] for r in rows],
+        "Flag": ["Personal data" if r["personal"] else "Identifier" if r["identifier"] else "" for r in rows],
+        "Missing": [r["missing_share"] for r in rows],
+        "Distinct": [r["distinct"] for r in rows],
+        "Examples": [", ".join(r["examples"]) for r in rows],
+        "Distribution": [r["distribution"] for r in rows],
+    })
 
 
 def _apply_edits(dataset: Dataset, key: str, original: pd.DataFrame) -> None:

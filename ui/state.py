@@ -62,5 +62,17 @@ def collect_training() -> None:
         st.session_state[EVALUATION] = None
 
 
+def session_alive_check():
+    """A function telling whether this browser session is still connected (always True outside a server)."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return lambda: True
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)
+
+
 def bump_profile() -> None:
     st.session_state[PROFILE_VERSION] = get(PROFILE_VERSION) + 1

@@ -75,9 +75,10 @@ def live_panel() -> None:
         st.rerun(scope="app")  # app.py collects the result and the page shows it
     title = registry.card(job.request.generator).title
     if job.state == "queued":
-        ahead = jobs.QUEUE.position(job) or 0
-        st.info(f"Waiting for a free training slot ({jobs.QUEUE.limit} run at once on this server). "
-                f"{ahead} training{'s' if ahead != 1 else ''} ahead of yours.", icon=":material/hourglass_top:")
+        ahead, busy = jobs.QUEUE.position(job) or 0, jobs.QUEUE.running()
+        waiting = f" and {ahead} more waiting before yours" if ahead else ""
+        st.info(f"Waiting for a free training slot: this server runs {jobs.QUEUE.limit} at once, {busy} are "
+                f"running now{waiting}. Yours starts as soon as a slot frees up.", icon=":material/hourglass_top:")
     else:
         st.markdown(f"**Training {title}…** You can switch to other steps; training goes on.")
     events = job.events()
