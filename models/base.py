@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -73,7 +74,8 @@ class Generator(ABC):
         data = self._encode(table)
         session = TrainingSession(self, self._planned_epochs(), validation, on_progress, control,
                                   options or TrainingOptions())
-        self._fit(data, session)
+        with _cpu_threads(self.config.threads if self.device_.type == "cpu" else None):
+            self._fit(data, session)
         self.report_: TrainingReport = session.finish()
         return self
 
@@ -192,6 +194,20 @@ class Generator(ABC):
     def _require_fitted(self) -> None:
         if not hasattr(self, "encoder_"):
             raise ModelError("This generator has not been trained yet.")
+
+
+@contextlib.contextmanager
+def _cpu_threads(threads: int | None):
+    """Use this many CPU threads for PyTorch inside the block (process-wide, restored afterwards)."""
+    if not threads:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _constant_column(kind: Kind, value: str | None, n: int) -> pd.Series:

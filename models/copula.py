@@ -18,6 +18,7 @@ class CopulaConfig:
     shrinkage: float = 0.01  # pull the correlation matrix towards identity, keeps it invertible
     seed: int = 0  # makes fit and sampling reproducible
     epochs: int = 1  # the copula fits in one pass; kept so every generator reports epochs
+    threads: int | None = None  # CPU threads while fitting (None: PyTorch's default)
 
 
 class _Correlation(torch.nn.Module):

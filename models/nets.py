@@ -37,23 +37,55 @@ class Residual(nn.Module):
 
 
 class SpanIndex:
-    """Precomputed index tensors for the linear and softmax parts of the encoded row."""
+    """Index tensors over the encoded row, so every softmax block is handled in one batched operation.
+
+    The softmax blocks are gathered into a padded [rows, blocks, widest] tensor (padding is -inf), which
+    turns per-block softmax, Gumbel-softmax and cross-entropy into a handful of tensor operations.
+    """
 
     def __init__(self, spans: Sequence[Span], device: torch.device) -> None:
         self.spans = list(spans)
+        self.dim = spans[-1].stop if spans else 0
         self.linear = torch.tensor([s.start for s in spans if s.activation == "linear"], dtype=torch.long,
                                    device=device)
         self.softmax = [s for s in spans if s.activation == "softmax"]
+        widest = max((s.width for s in self.softmax), default=1)
+        pad = torch.full((len(self.softmax), widest), self.dim, dtype=torch.long)
+        for j, span in enumerate(self.softmax):
+            pad[j, : span.width] = torch.arange(span.start, span.stop)
+        self.pad = pad.to(device)  # [blocks, widest], self.dim marks padding
+        self.valid = (pad < self.dim).to(device)
+        self.flat = pad[pad < self.dim].to(device)  # encoded positions of the valid cells, block by block
 
-    def activate(self, raw: torch.Tensor, tau: float | None = None, hard: bool = False) -> torch.Tensor:
-        """Softmax blocks become probabilities (or Gumbel-softmax samples when ``tau`` is set)."""
-        parts = []
-        for span in self.spans:
-            block = raw[:, span.start: span.stop]
-            if span.activation == "softmax":
-                block = F.gumbel_softmax(block, tau=tau, hard=hard) if tau else F.softmax(block, dim=1)
-            parts.append(block)
-        return torch.cat(parts, dim=1)
+    def block_of(self, span: Span) -> int:
+        """Position of a softmax span among the blocks."""
+        return self.softmax.index(span)
+
+    def logits(self, raw: torch.Tensor) -> torch.Tensor:
+        """Softmax blocks as a padded [rows, blocks, widest] tensor (-inf where a block is narrower)."""
+        padded = torch.cat([raw, raw.new_full((raw.shape[0], 1), float("-inf"))], dim=1)
+        return padded[:, self.pad]
+
+    def activate(self, raw: torch.Tensor, tau: float | None = None) -> torch.Tensor:
+        """Softmax blocks become probabilities, or Gumbel-softmax samples at temperature ``tau``."""
+        if not self.softmax:
+            return raw
+        logits = self.logits(raw)
+        if tau:
+            gumbel = -torch.empty_like(logits).exponential_().log()
+            logits = (logits + gumbel) / tau
+        probs = F.softmax(logits, dim=2)[:, self.valid]
+        out = raw.clone()
+        out[:, self.flat] = probs
+        return out
+
+    def log_probs(self, raw: torch.Tensor) -> torch.Tensor:
+        """Log-softmax of every block, padded [rows, blocks, widest]."""
+        return F.log_softmax(self.logits(raw), dim=2)
+
+    def codes(self, target: torch.Tensor) -> torch.Tensor:
+        """The chosen slot of every block of one-hot rows: [rows, blocks]."""
+        return self.logits(torch.where(target > 0.5, 1.0, 0.0)).argmax(dim=2)
 
     def reconstruction_loss(self, raw: torch.Tensor, target: torch.Tensor, log_sigma: torch.Tensor
                             ) -> torch.Tensor:
@@ -63,10 +95,9 @@ class SpanIndex:
             mean, truth = raw[:, self.linear], target[:, self.linear]
             ls = log_sigma[self.linear]
             loss = loss + (((truth - mean) ** 2) / (2 * torch.exp(2 * ls)) + ls).sum() / raw.shape[0]
-        for span in self.softmax:
-            loss = loss + F.cross_entropy(raw[:, span.start: span.stop],
-                                          target[:, span.start: span.stop].argmax(dim=1), reduction="sum"
-                                          ) / raw.shape[0]
+        if self.softmax:
+            picked = self.log_probs(raw).gather(2, self.codes(target).unsqueeze(2))
+            loss = loss - picked.sum() / raw.shape[0]
         return loss
 
     def draw(self, raw: torch.Tensor, log_sigma: torch.Tensor | None, generator: torch.Generator) -> np.ndarray:
@@ -76,8 +107,11 @@ class SpanIndex:
             idx = self.linear.cpu()
             noise = torch.randn(out.shape[0], idx.numel(), generator=generator, dtype=torch.float64)
             out[:, idx] += noise * torch.exp(log_sigma.detach().cpu().double()[idx])
-        for span in self.softmax:
-            probs = F.softmax(out[:, span.start: span.stop], dim=1)
-            pick = torch.multinomial(probs, 1, generator=generator).squeeze(1)
-            out[:, span.start: span.stop] = F.one_hot(pick, span.width).double()
+        if self.softmax:
+            pad, valid = self.pad.cpu(), self.valid.cpu()
+            probs = F.softmax(self.logits(out), dim=2)  # [rows, blocks, widest]
+            rows, blocks, widest = probs.shape
+            pick = torch.multinomial(probs.reshape(-1, widest), 1, generator=generator).reshape(rows, blocks)
+            onehot = F.one_hot(pick, widest).double()[:, valid]
+            out[:, pad[valid]] = onehot
         return out.numpy()

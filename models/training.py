@@ -41,8 +41,9 @@ class TrainingOptions:
 
     budget_seconds: float | None = None  # stop (keeping the best so far) after this long
     eval_every: int = 5  # measure live fidelity every this many epochs
-    patience: int = 4  # stop after this many measurements without improvement
-    min_delta: float = 0.002  # smaller gains than this do not count as improvement
+    patience: int = 5  # stop after this many measurements without improvement ...
+    min_share: float = 0.5  # ... but never before this share of the planned epochs has run
+    min_delta: float = 0.001  # smaller gains than this do not count as improvement
     eval_rows: int = 1000  # validation rows compared with as many synthetic rows
 
 
@@ -118,7 +119,7 @@ class TrainingSession:
         budget = self.options.budget_seconds
         if budget is not None and self.elapsed() > budget:
             return self._stop("budget", f"The time budget of {budget:.0f} s was reached; the best model is kept.")
-        if self._stale >= self.options.patience:
+        if self._stale >= self.options.patience and epoch >= self.options.min_share * self.epochs:
             return self._stop("early_stop", "Quality stopped improving, so training stopped early.")
         return True
 

@@ -25,6 +25,7 @@ class VAEConfig:
     latent: int = 128  # size of the code each row is compressed to
     loss_factor: float = 2.0  # weight of reconstruction against the KL term (TVAE's default)
     seed: int = 0  # makes fit and sampling reproducible
+    threads: int | None = 1  # CPU threads while fitting: one is fastest for networks this small
 
 
 class _Encoder(nn.Module):

@@ -2,7 +2,12 @@
 
 import streamlit as st
 
+from models.registry import card
 from ui.widgets import require_model
 
 st.title("4 · Export")
-require_model()
+trained = require_model()
+st.info(f"Your **{card(trained.generator).title}** is trained. Downloads from the browser arrive with the next "
+        "release of this step; today the command line can generate and save files:", icon=":material/construction:")
+st.code("python cli.py generate my_table.csv --generator vae --out synthetic.csv --save-model model.pt\n"
+        "python cli.py sample model.pt --rows 10000 --out more.parquet", language="bash")

@@ -25,7 +25,7 @@ if job is not None:
     c1.button("Train another generator", key="train_again", icon=":material/restart_alt:",
               on_click=state.put, args=(state.TRAIN_JOB, None))
     if job.result is not None:
-        c2.page_link("pages/evaluate.py", label="Next: evaluate the synthetic data", icon=":material/arrow_forward:")
+        c2.page_link("pages/evaluate.py", label="Next: evaluate", icon=":material/arrow_forward:")
         with st.expander("A peek at five synthetic rows", icon=":material/visibility:"):
             st.dataframe(job.result.model.sample(5, seed=0), hide_index=True)
     st.stop()

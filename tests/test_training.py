@@ -14,11 +14,12 @@ from models.vae import TabularVAE
 def test_early_stopping_restores_best(mixed):
     data = mixed.typed()
     model = registry.create("vae", "fast", epochs=40, batch_size=60)
-    options = TrainingOptions(eval_every=1, patience=2, min_delta=0.5)  # no later score can beat the first
+    # no later score can beat the first by 0.5; stopping is allowed from epoch 4 (10% of 40)
+    options = TrainingOptions(eval_every=1, patience=2, min_delta=0.5, min_share=0.1)
     model.fit(data, mixed.schema, validation=data.head(80), options=options)
     report = model.report_
-    assert report.stop_reason == "early_stop" and report.epochs_run == 3 and report.best_epoch == 1
-    assert len(report.history) == 3
+    assert report.stop_reason == "early_stop" and report.epochs_run == 4 and report.best_epoch == 1
+    assert len(report.history) == 4
 
 
 def test_time_budget_stops_and_keeps_model(mixed):

@@ -46,3 +46,27 @@ def test_cancel_then_train_another(page):
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("Gaussian copula** trained").or_(page.get_by_text("trained in"))).to_be_visible(
         timeout=60_000)
+
+
+def test_other_user_stays_responsive_and_training_survives_page_switch(page, browser, app_url):
+    _load_sample_and_open_train(page)
+    page.get_by_test_id("stRadio").get_by_text("Conditional GAN (CTGAN)").click()
+    page.get_by_role("radio", name="Best quality").click()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Epoch 1 of")).to_be_visible(timeout=60_000)
+
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other.goto(app_url)
+    other.get_by_role("tab", name="Try a sample").click()
+    other.get_by_test_id("stRadio").get_by_text("Consumer loans").click()
+    other.get_by_role("button", name="Load this sample").click()
+    expect(other.get_by_text("What we understood.")).to_be_visible(timeout=30_000)
+    expect(other.get_by_test_id("stSidebar").get_by_text("10,000 rows × 22 columns")).to_be_visible()
+    other.context.close()
+
+    page.get_by_role("link", name="1 · Data").click()
+    expect(page.get_by_test_id("stSidebar").get_by_text("training…")).to_be_visible()
+    page.get_by_role("link", name="2 · Train").click()
+    expect(page.get_by_text("Training Conditional GAN (CTGAN)…")).to_be_visible()
+    page.get_by_role("button", name="Cancel training").click()
+    expect(page.get_by_text("Training was cancelled")).to_be_visible(timeout=30_000)
