@@ -102,16 +102,16 @@ class SpanIndex:
 
     def draw(self, raw: torch.Tensor, log_sigma: torch.Tensor | None, generator: torch.Generator) -> np.ndarray:
         """A concrete encoded sample: normal scores with their noise, one category drawn per block."""
-        out = raw.detach().cpu().double().clone()
+        out = raw.detach().cpu().clone()
         if log_sigma is not None and self.linear.numel():
             idx = self.linear.cpu()
-            noise = torch.randn(out.shape[0], idx.numel(), generator=generator, dtype=torch.float64)
-            out[:, idx] += noise * torch.exp(log_sigma.detach().cpu().double()[idx])
-        if self.softmax:
-            pad, valid = self.pad.cpu(), self.valid.cpu()
-            probs = F.softmax(self.logits(out), dim=2)  # [rows, blocks, widest]
-            rows, blocks, widest = probs.shape
-            pick = torch.multinomial(probs.reshape(-1, widest), 1, generator=generator).reshape(rows, blocks)
-            onehot = F.one_hot(pick, widest).double()[:, valid]
-            out[:, pad[valid]] = onehot
+            noise = torch.randn(out.shape[0], idx.numel(), generator=generator)
+            out[:, idx] += noise * torch.exp(log_sigma.detach().cpu()[idx])
+        rows = torch.arange(out.shape[0])
+        for span in self.softmax:  # one category per block by Gumbel-max (a plain argmax, no autograd here)
+            logits = out[:, span.start: span.stop].float()
+            uniform = torch.rand(logits.shape, generator=generator).clamp_(1e-12, 1.0)
+            pick = (logits - torch.log(-torch.log(uniform))).argmax(dim=1)
+            out[:, span.start: span.stop] = 0.0
+            out[rows, span.start + pick] = 1.0
         return out.numpy()
