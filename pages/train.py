@@ -18,6 +18,8 @@ job = state.get(state.TRAIN_JOB)
 
 if job is not None and job.active:
     live_panel()
+    # Outside the fragment, which is redrawn every second and could swallow a click.
+    st.button("Cancel training", key="train_cancel", icon=":material/stop_circle:", on_click=job.cancel)
     st.stop()
 if job is not None:
     result_panel(job)

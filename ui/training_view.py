@@ -84,7 +84,6 @@ def live_panel() -> None:
     events = job.events()
     progress_line(job, events)
     st.plotly_chart(training_figure(events), key="train_live_chart")
-    st.button("Cancel training", key="train_cancel", icon=":material/stop_circle:", on_click=job.cancel)
 
 
 def result_panel(job: TrainingJob) -> None:

@@ -52,19 +52,25 @@ def test_guarded_step_links_back(page, app_url):
 
 
 def _pick_in_grid(page, row: int, x_offset: int, option: str) -> None:
-    """Open the dropdown of a grid cell (rows count from 0 below the header) and choose an option."""
+    """Open the dropdown of a grid cell (rows count from 0 below the header) and choose an option.
+
+    The grid is drawn on a canvas and re-mounted after each edit, so the cell editor is opened again
+    when the first double-click lands while the grid is being replaced.
+    """
     canvas = page.get_by_test_id("data-grid-canvas").first
-    for attempt in range(5):  # the grid is re-mounted after each edit; wait until it holds still
+    choice = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(4):
         try:
             canvas.scroll_into_view_if_needed()
             box = canvas.bounding_box()
+            page.mouse.dblclick(box["x"] + x_offset, box["y"] + 35 + row * 35 + 17)
+            page.keyboard.type(option)  # filters the cell's dropdown ...
+            expect(choice).to_be_visible(timeout=4000)
             break
-        except PlaywrightError:
-            if attempt == 4:
+        except (PlaywrightError, AssertionError):
+            if attempt == 3:
                 raise
-    page.mouse.dblclick(box["x"] + x_offset, box["y"] + 35 + row * 35 + 17)
-    page.keyboard.type(option)  # filters the cell's dropdown ...
-    expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
+            page.keyboard.press("Escape")
     page.keyboard.press("Enter")  # ... and picks the match
 
 
