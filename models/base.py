@@ -85,7 +85,7 @@ class Generator(ABC):
         frame = self._decode_sample(n, seed)
         rng = np.random.default_rng(None if seed is None else seed + 1)
         for name, value in self.constants_.items():
-            frame[name] = _constant_column(self.schema_.column(name).kind, value, n)
+            frame[name] = pd.Series([value] * n, dtype=pd.StringDtype("pyarrow"))
         for spec in self.schema_.columns:
             if spec.handling in (Handling.NEW_IDS, Handling.FAKE):
                 frame[spec.name] = self.surrogates_.make(spec, n, rng)
@@ -208,9 +208,3 @@ def _cpu_threads(threads: int | None):
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _constant_column(kind: Kind, value: str | None, n: int) -> pd.Series:
-    if value is None:
-        return pd.Series([None] * n, dtype=pd.StringDtype("pyarrow"))
-    return pd.Series([value] * n, dtype=pd.StringDtype("pyarrow"))

@@ -35,10 +35,9 @@ class ConditionSampler:
     """Training-by-sampling, vectorised: pick a discrete column, a category by log-frequency, a real row."""
 
     def __init__(self, data: np.ndarray, spans: list[Span], rng: np.random.Generator) -> None:
-        self.spans = [s for s in spans if s.activation == "softmax" and s.role == "value"]
+        self._layout(spans)
         self.rng = rng
-        self.width = sum(s.width for s in self.spans)
-        self.offsets = np.cumsum([0] + [s.width for s in self.spans])[:-1]
+        self.n_rows = len(data)
         if not self.spans:
             return
         widest = max(s.width for s in self.spans)
@@ -56,6 +55,12 @@ class ConditionSampler:
             self.probs[j, : span.width] = counts / counts.sum()
             orders.append(np.argsort(codes, kind="stable"))
         self.order = np.concatenate(orders)
+
+    def _layout(self, spans: list[Span]) -> None:
+        """The conditioned blocks (categories, not missing flags) and where each sits in the vector."""
+        self.spans = [s for s in spans if s.activation == "softmax" and s.role == "value"]
+        self.width = sum(s.width for s in self.spans)
+        self.offsets = np.cumsum([0] + [s.width for s in self.spans])[:-1]
 
     def _pick(self, table: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         cols = rng.integers(0, len(self.spans), n)
@@ -115,7 +120,7 @@ class ConditionalGAN(Generator):
         self.critic_net_ = _Critic(dim + cond, cfg.hidden, cfg.pac).to(self.device_)
         self.spans_ = SpanIndex(self.encoder_.spans_, self.device_)
         self.condition_probs_ = extra.get("probs")
-        conditioned = [s for s in self.encoder_.spans_ if s.activation == "softmax" and s.role == "value"]
+        conditioned = _LoadedConditions(self.encoder_.spans_, None).spans
         self.block_index_ = np.array([self.spans_.block_of(s) for s in conditioned], dtype=np.int64)
 
     def _extra_state(self) -> dict:
@@ -162,13 +167,12 @@ class ConditionalGAN(Generator):
     def _batch_conditions(self, batch: int):
         if not self.sampler_.spans:
             empty = torch.zeros(batch, 0, device=self.device_)
-            rows = torch.from_numpy(self.rng_.integers(0, self.sampler_n_, batch))
+            rows = torch.from_numpy(self.rng_.integers(0, self.sampler_.n_rows, batch))
             return empty, None, None, rows
         cond, cols, cats, rows = self.sampler_.for_training(batch)
         return torch.from_numpy(cond).to(self.device_), cols, cats, torch.from_numpy(rows)
 
     def _critic_step(self, real_all, batch, opt_d) -> float:
-        self.sampler_n_ = len(real_all)
         cond, _, _, rows = self._batch_conditions(batch)
         real = real_all[rows.to(self.device_)]
         perm = torch.randperm(batch, device=self.device_)  # real rows are scored with a shuffled condition
@@ -224,8 +228,6 @@ class _LoadedConditions(ConditionSampler):
     """The sampling half of ``ConditionSampler``, rebuilt from a checkpoint (no training data needed)."""
 
     def __init__(self, spans: list[Span], probs: torch.Tensor | None) -> None:
-        self.spans = [s for s in spans if s.activation == "softmax" and s.role == "value"]
-        self.width = sum(s.width for s in self.spans)
-        self.offsets = np.cumsum([0] + [s.width for s in self.spans])[:-1]
+        self._layout(spans)
         self.probs = probs.numpy() if probs is not None and probs.numel() else np.zeros((0, 0))
         self.rng = np.random.default_rng(0)

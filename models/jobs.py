@@ -54,7 +54,6 @@ class TrainingJob:
         self.state = "queued"  # queued, running, done, failed, cancelled
         self.error: str | None = None
         self.result: TrainedModel | None = None
-        self.created = time.time()
         self.finished = threading.Event()  # set once the job has ended, whatever the outcome
         self._events: list[ProgressEvent] = []
         self._lock = threading.Lock()

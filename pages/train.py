@@ -13,7 +13,6 @@ HOLDOUT_SHARE = 0.2  # rows set aside, never used to fit; they score the live qu
 
 st.title("2 · Train a generator")
 dataset = require_dataset()
-state.collect_training()  # app.py does this too; AppTest reruns only the page
 job = state.get(state.TRAIN_JOB)
 
 if job is not None and job.active:

@@ -37,6 +37,7 @@ def sidebar_status() -> None:
 
 def require_dataset():
     """Return the loaded dataset, or explain what is missing, link back, and stop the page."""
+    state.collect_training()  # app.py does this too, but AppTest reruns only the page
     dataset = state.get(state.DATASET)
     if dataset is None:
         st.info("This step needs a table to work on. Start by loading your own file or a sample dataset.",
@@ -49,7 +50,6 @@ def require_dataset():
 def require_model():
     """Return the trained model, or explain that training comes first, link back, and stop the page."""
     require_dataset()
-    state.collect_training()  # app.py does this too; AppTest reruns only the page
     model = state.get(state.MODEL)
     if model is None:
         st.info("This step needs a trained generator. Train one on your table first.", icon=":material/info:")
