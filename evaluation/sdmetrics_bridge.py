@@ -41,15 +41,29 @@ def plain_frame(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema) -> dict:
-    """sdmetrics' QualityReport: overall score, Column Shapes and Column Pair Trends (all 0..1)."""
-    from sdmetrics.reports.single_table import QualityReport
+def single_table_reports():
+    """sdmetrics' single-table QualityReport and DiagnosticReport classes.
 
-    report = QualityReport()
+    sdmetrics warns that these move to a multi-table API; they remain its single-table reports.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from sdmetrics.reports.single_table import DiagnosticReport, QualityReport
+    return QualityReport, DiagnosticReport
+
+
+def run_report(report, real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema) -> None:
+    """Generate an sdmetrics report on the scored columns, quietly."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report.generate(plain_frame(real, schema), plain_frame(synthetic, schema), metadata_for(schema),
                         verbose=False)
+
+
+def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema) -> dict:
+    """sdmetrics' QualityReport: overall score, Column Shapes and Column Pair Trends (all 0..1)."""
+    report = single_table_reports()[0]()
+    run_report(report, real, synthetic, schema)
     props = report.get_properties().set_index("Property")["Score"]
     return {"quality": float(report.get_score()), "column_shapes": float(props["Column Shapes"]),
             "column_pair_trends": float(props["Column Pair Trends"]), "report": report}

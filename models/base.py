@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import dataclasses
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -92,7 +93,7 @@ class Generator(ABC):
         keep = [c.name for c in self.schema_.columns if c.handling is not Handling.DROP and c.name in frame]
         return frame[keep]
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path | BinaryIO) -> None:
         """Write weights, config, encoder and schema as one checkpoint (tensors and plain data, no pickle)."""
         self._require_fitted()
         checkpoint = {
@@ -106,29 +107,39 @@ class Generator(ABC):
             "networks": {name: net.state_dict() for name, net in self._networks().items()},
             "extra": self._extra_state(),
         }
-        torch.save(checkpoint, str(path))
+        torch.save(checkpoint, path if hasattr(path, "write") else str(path))
+
+    def to_bytes(self) -> bytes:
+        """The checkpoint as the bytes of a model file."""
+        buffer = io.BytesIO()
+        self.save(buffer)
+        return buffer.getvalue()
 
     @classmethod
-    def load(cls, path: str | Path) -> Generator:
+    def load(cls, path: str | Path | bytes) -> Generator:
         """Read a checkpoint written by ``save`` (safe: only tensors and plain data are accepted)."""
+        source = io.BytesIO(path) if isinstance(path, bytes) else str(path)
         try:
-            checkpoint = torch.load(str(path), map_location="cpu", weights_only=True)
+            checkpoint = torch.load(source, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises several types for foreign or damaged files
             raise ModelError("This is not a model file saved by Synthetic Data Studio, or it is damaged.") from exc
         if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
             raise ModelError("This model file was saved by another version of the app and cannot be read.")
         from models.registry import generator_class
 
-        model_cls = generator_class(checkpoint["generator"]) if cls is Generator else cls
-        model = model_cls(model_cls.Config(**checkpoint["config"]))
-        model.device_ = pick_device()
-        model.schema_ = TableSchema.from_json(checkpoint["schema"])
-        model.encoder_ = TableEncoder().load_state_dict(checkpoint["encoder"], model.schema_)
-        model.surrogates_ = SurrogateMaker().load_state_dict(checkpoint["surrogates"])
-        model.constants_ = dict(checkpoint["constants"])
-        model._build(checkpoint["extra"])
-        for name, net in model._networks().items():
-            net.load_state_dict(checkpoint["networks"][name])
+        try:
+            model_cls = generator_class(checkpoint["generator"]) if cls is Generator else cls
+            model = model_cls(model_cls.Config(**checkpoint["config"]))
+            model.device_ = pick_device()
+            model.schema_ = TableSchema.from_json(checkpoint["schema"])
+            model.encoder_ = TableEncoder().load_state_dict(checkpoint["encoder"], model.schema_)
+            model.surrogates_ = SurrogateMaker().load_state_dict(checkpoint["surrogates"])
+            model.constants_ = dict(checkpoint["constants"])
+            model._build(checkpoint["extra"])
+            for name, net in model._networks().items():
+                net.load_state_dict(checkpoint["networks"][name])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ModelError("This model file is damaged or incomplete, so it cannot be used.") from exc
         return model
 
     # ----- for subclasses ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,7 +29,12 @@ class TrainingRequest:
     preset: str = "balanced"
     overrides: dict = field(default_factory=dict)  # config fields the user changed
     budget_seconds: float | None = None
-    seed: int = 0
+    seed: int = 0  # seeds the fit and the train/holdout split
+    holdout_share: float = 0.2  # share of real rows set aside before the fit (see Dataset.split)
+
+
+def new_model_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 @dataclass
@@ -40,14 +46,20 @@ class TrainedModel:
     model: Generator
     report: TrainingReport
     finished_at: float
+    model_id: str = field(default_factory=new_model_id)
+    holdout_share: float = 0.2  # with split_seed, rebuilds the exact training/holdout split of the dataset
+    split_seed: int = 0
+    real_rows: int = 0  # rows of the real table (training + holdout); 0 when unknown (uploaded model file)
 
 
 class TrainingJob:
     """One fit in a worker thread. The worker never touches the UI; the UI polls ``snapshot``."""
 
     def __init__(self, request: TrainingRequest, table: pd.DataFrame, schema: TableSchema,
-                 validation: pd.DataFrame | None = None, owner_alive: Callable[[], bool] | None = None) -> None:
+                 validation: pd.DataFrame | None = None, owner_alive: Callable[[], bool] | None = None,
+                 holdout_rows: int = 0) -> None:
         self.request, self.table, self.schema, self.validation = request, table, schema, validation
+        self.holdout_rows = holdout_rows  # real rows set aside before the fit, for the record
         self.owner_alive = owner_alive  # False once whoever started the job has gone for good
         self._gone_since: float | None = None
         self.control = TrainingControl()
@@ -101,7 +113,9 @@ class TrainingJob:
             self.error = f"Training failed unexpectedly ({type(exc).__name__}: {exc})."
             self.state = "failed"
             return
-        self.result = TrainedModel(req.generator, req.preset, model, model.report_, time.time())
+        self.result = TrainedModel(req.generator, req.preset, model, model.report_, time.time(),
+                                   holdout_share=req.holdout_share, split_seed=req.seed,
+                                   real_rows=len(self.table) + self.holdout_rows)
         self.state = "cancelled" if model.report_.stop_reason == "cancelled" else "done"
 
 

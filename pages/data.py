@@ -7,7 +7,8 @@ from tabular.errors import DataReadError
 from tabular.samples import samples
 from ui import state
 from ui.profile_table import distribution_figure, profile_editor
-from ui.widgets import show_read_error
+from ui.projects_view import keep_data_choice, recent_projects
+from ui.widgets import show_notice, show_read_error
 
 st.title("1 · Your data")
 st.caption("Load the table you want a synthetic copy of. Nothing leaves this computer.")
@@ -31,6 +32,13 @@ def load(source, file_name: str, identity: str, name: str | None = None) -> None
 
 
 loaded = state.get(state.DATASET)
+show_notice()
+if loaded is None:
+    recent_projects()
+    if state.get(state.PROJECT) is not None and state.get(state.MODEL) is not None:
+        st.info("The open project was saved without its original table. Its models can still generate data on "
+                "the Export step; load the table again to train or evaluate.", icon=":material/info:")
+keep_data_choice()
 loader = (st.expander(f"Load a different table (now: {loaded.name})", icon=":material/swap_horiz:")
           if loaded is not None else st.container())
 upload_tab, sample_tab = loader.tabs([":material/upload: Upload a file", ":material/dataset: Try a sample"])
@@ -75,9 +83,7 @@ if report.notes:
 if personal:
     st.warning(f"Personal data found in {', '.join(personal)}. These columns will hold realistic fake values "
                "in the synthetic copy, never the real ones.", icon=":material/lock:")
-if state.get(state.NOTICE):
-    st.warning(state.get(state.NOTICE), icon=":material/warning:")
-    state.put(state.NOTICE, None)
+show_notice()
 
 st.markdown("**What we understood.** Check each column's kind and what should happen to it; "
             "change either cell if it is not right.")
@@ -96,3 +102,6 @@ with st.expander("Look closer at a column", expanded=False, icon=":material/bar_
 st.download_button("Download these settings (JSON)", schema.to_json(), file_name=f"{dataset.name}.schema.json",
                    mime="application/json", key="data_download_schema", icon=":material/settings:")
 st.page_link("pages/train.py", label="Next: train a generator", icon=":material/arrow_forward:")
+with st.expander("Recent projects", icon=":material/history:"):
+    if not recent_projects():
+        st.caption("No other saved projects yet.")

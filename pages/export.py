@@ -1,13 +1,72 @@
-"""Step 4: generate the synthetic table and download it."""
+"""Step 4: generate the synthetic table, download it with its report, and keep the model."""
 
 import streamlit as st
 
 from models.registry import card
-from ui.widgets import require_model
+from tabular.export import file_stem
+from ui import export_view as view
+from ui import state
+from ui.evaluation_view import report_button
+from ui.tasks import BackgroundTask, progress_panel
+from ui.widgets import offer_recent_projects, show_notice
 
 st.title("4 · Export")
-trained = require_model()
-st.info(f"Your **{card(trained.generator).title}** is trained. Downloads from the browser arrive with the next "
-        "release of this step; today the command line can generate and save files:", icon=":material/construction:")
-st.code("python cli.py generate my_table.csv --generator vae --out synthetic.csv --save-model model.pt\n"
-        "python cli.py sample model.pt --rows 10000 --out more.parquet", language="bash")
+state.collect_training()
+trained, dataset = state.get(state.MODEL), state.get(state.DATASET)
+if trained is None:
+    st.info("This step needs a trained generator: train one on your table, or use a model file saved earlier.",
+            icon=":material/info:")
+    st.page_link("pages/train.py", label="Go to step 2: Train", icon=":material/arrow_back:")
+    view.model_upload()
+    offer_recent_projects()
+    st.stop()
+
+show_notice()
+base_name = file_stem(dataset.name if dataset is not None else trained.generator)
+real = view.real_rows_for(trained, dataset)
+st.write(f"Generate synthetic rows with your **{card(trained.generator).title}**. The file has the original "
+         "columns in their original order and formats; dropped columns are left out, ID columns get new unique "
+         "values and personal-data columns get realistic fake values.")
+c1, c2, c3 = st.columns(3)
+rows = c1.number_input("Rows", 1, 5_000_000, trained.real_rows or (dataset.n_rows if dataset is not None else 1000),
+                       step=1000, key="export_rows", help="As many as the real table by default.")
+seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="export_seed", help="Same seed, same rows.")
+file_format = c3.selectbox("File format", list(view.FORMATS), key="export_format")
+drop = st.checkbox("Remove synthetic rows identical to a real row", value=True, key="export_drop_copies",
+                   disabled=real is None, help="They are replaced by new draws, so you still get the rows you asked for."
+                   + ("" if real is not None else " Needs the original table, which is not loaded."))
+
+task = state.get(state.EXPORT_TASK)
+if st.button("Generate", key="export_generate", type="primary", icon=":material/auto_awesome:",
+             disabled=task is not None and task.active):
+    task = BackgroundTask("Generation", view.export_work(trained, int(rows), int(seed), file_format, real,
+                                                         drop and real is not None), owner=trained.model_id)
+    state.put(state.EXPORT_TASK, task)
+if task is not None and task.owner == trained.model_id:
+    if task.active:
+        progress_panel(task)
+    elif task.state == "failed":
+        st.error(task.error, icon=":material/error:")
+    else:
+        result, content, made_as = task.result
+        file_name = f"{base_name}_synthetic.{view.FORMATS[made_as][0]}"
+        if not task.handled:  # keep a copy of each export in the project, once
+            task.handled = True
+            state.save(lambda ws, project: ws.add_export(project, trained.model_id, file_name, content,
+                                                         len(result.frame), result.copies_removed))
+        view.result_panel(result, content, made_as, file_name, trained.model.schema_)
+
+st.divider()
+st.markdown("#### Report and model")
+evaluation = state.evaluations().get(trained.model_id)
+c1, c2 = st.columns(2)
+with c1:
+    if evaluation is not None and dataset is not None:
+        report_button(dataset, trained, evaluation, key="export_report")
+    else:
+        st.caption("The quality and privacy report is ready once the Evaluate step has scored this generator.")
+        st.page_link("pages/evaluate.py", label="Go to step 3: Evaluate", icon=":material/fact_check:")
+with c2:
+    view.model_download(trained, base_name)
+with st.expander("Use a model file saved earlier", icon=":material/upload_file:"):
+    view.model_upload()

@@ -61,9 +61,11 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
     if neural:
         overrides = {"epochs": int(epochs), "batch_size": int(batch), rate_field: float(rate)}
     train, holdout = dataset.split(HOLDOUT_SHARE, seed=int(seed))
-    request = TrainingRequest(choice, preset, overrides, float(budget) or None, int(seed))
+    request = TrainingRequest(choice, preset, overrides, float(budget) or None, int(seed), HOLDOUT_SHARE)
     schema = TableSchema.from_json(dataset.schema.to_json())  # later edits on the Data step do not leak in
     validation = holdout.sample(min(len(holdout), 1000), random_state=0) if len(holdout) >= 20 else None
-    job = TrainingJob(request, train, schema, validation, owner_alive=state.session_alive_check())
+    job = TrainingJob(request, train, schema, validation, owner_alive=state.session_alive_check(),
+                      holdout_rows=len(holdout))
+    state.save(lambda ws, project: ws.save_schema(project, schema))  # reopening gets the settings trained with
     state.put(state.TRAIN_JOB, jobs.QUEUE.submit(job))
     st.rerun()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,12 @@ from tabular.parsing import format_number
 from tabular.schema import Kind, TableSchema
 
 FORMATS = {".csv": "CSV", ".tsv": "TSV", ".txt": "TSV", ".xlsx": "Excel", ".parquet": "Parquet"}
+
+
+def file_stem(name: str) -> str:
+    """A file-name-safe version of a dataset name: 'Telecom customers' -> 'telecom_customers'."""
+    stem = re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_").lower()
+    return stem or "table"
 
 
 class ExportError(Exception):

@@ -1,10 +1,16 @@
 """Shared fixtures: a small mixed table with missing values, dates, IDs and personal data."""
 
+import os
+import tempfile
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from tabular.dataset import Dataset, load_dataset
+
+# Projects written by tests (and by the app the browser tests start) go to a throwaway folder.
+os.environ.setdefault("SDS_WORKSPACE", tempfile.mkdtemp(prefix="sds-workspace-"))
 
 
 def mixed_csv(n: int = 240, seed: int = 0) -> bytes:

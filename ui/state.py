@@ -11,8 +11,14 @@ DATASET_SOURCE = "dataset_source"  # identity of the upload or sample it came fr
 UPLOAD_SEEN = "upload_seen"  # file_id of the last upload read, so a rerun does not read it again
 PROFILE_VERSION = "profile_version"  # bumped to reset the profile editor after a change
 TRAIN_JOB = "train_job"  # models.jobs.TrainingJob of the latest training, running or finished
-MODEL = "model"  # models.jobs.TrainedModel: the trained generator (filled by the Train step)
-EVALUATION = "evaluation"  # the latest scores (filled by the Evaluate step)
+MODEL = "model"  # models.jobs.TrainedModel: the generator in use (trained, reopened or uploaded)
+MODELS = "models"  # dict model_id -> TrainedModel: every generator trained in this project, oldest first
+EVALUATIONS = "evaluations"  # dict model_id -> evaluation.scorecard.Evaluation
+CHART_DATA = "chart_data"  # dict model_id -> (real sample, synthetic sample) behind the Evaluate charts
+EVAL_TASK = "eval_task"  # ui.tasks.BackgroundTask scoring a model
+EXPORT_TASK = "export_task"  # ui.tasks.BackgroundTask generating rows for download
+PROJECT = "project"  # id of the open project in the workspace (None: not saved)
+KEEP_DATA = "keep_data"  # the user agreed to store the original table in the workspace
 NOTICE = "notice"  # one-off message shown on the next run
 
 _DEFAULTS: dict[str, Any] = {
@@ -22,9 +28,16 @@ _DEFAULTS: dict[str, Any] = {
     PROFILE_VERSION: 0,
     TRAIN_JOB: None,
     MODEL: None,
-    EVALUATION: None,
+    MODELS: None,
+    EVALUATIONS: None,
+    CHART_DATA: None,
+    EVAL_TASK: None,
+    EXPORT_TASK: None,
+    PROJECT: None,
+    KEEP_DATA: False,
     NOTICE: None,
 }
+_PER_PROJECT = (TRAIN_JOB, MODEL, MODELS, EVALUATIONS, CHART_DATA, EVAL_TASK, EXPORT_TASK)
 
 
 def init() -> None:
@@ -41,25 +54,86 @@ def put(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
-def set_dataset(dataset, source: str) -> None:
-    """Start work on a new table: anything trained or scored on the old one no longer applies."""
-    st.session_state[DATASET] = dataset
-    st.session_state[DATASET_SOURCE] = source
+def _clear_project() -> None:
     job = st.session_state.get(TRAIN_JOB)
     if job is not None:
         job.cancel()  # a training on the old table is of no use any more
-    st.session_state[TRAIN_JOB] = None
-    st.session_state[MODEL] = None
-    st.session_state[EVALUATION] = None
+    for key in _PER_PROJECT:
+        st.session_state[key] = None
+    st.session_state[PROJECT] = None
+
+
+def set_dataset(dataset, source: str) -> None:
+    """Start work on a new table, saved as a new project: anything trained on the old one no longer applies."""
+    _clear_project()
+    st.session_state[DATASET] = dataset
+    st.session_state[DATASET_SOURCE] = source
+    st.session_state[PROJECT] = _saving(lambda ws: ws.create_project(dataset, keep_data=bool(get(KEEP_DATA))))
     bump_profile()
+
+
+def open_project(project_id: str) -> list[str]:
+    """Make a saved project the current one; returns problems met while reading it back."""
+    opened = workspace().open_project(project_id)
+    _clear_project()
+    st.session_state[DATASET] = opened.dataset
+    st.session_state[DATASET_SOURCE] = f"project:{project_id}"
+    st.session_state[PROJECT] = project_id
+    st.session_state[KEEP_DATA] = opened.info.data_kept
+    st.session_state[MODELS] = {m.model_id: m for m in opened.models}
+    st.session_state[MODEL] = opened.models[-1] if opened.models else None
+    st.session_state[EVALUATIONS] = dict(opened.evaluations)
+    bump_profile()
+    return opened.problems
+
+
+def models() -> dict:
+    """Every generator of this project by id (an empty dict when none)."""
+    return st.session_state.get(MODELS) or {}
+
+
+def evaluations() -> dict:
+    return st.session_state.get(EVALUATIONS) or {}
+
+
+def use_model(trained) -> None:
+    """Make a trained model the one the Evaluate and Export steps use, remembering it in the project."""
+    st.session_state[MODELS] = {**models(), trained.model_id: trained}
+    st.session_state[MODEL] = trained
 
 
 def collect_training() -> None:
     """Keep the result of a finished training as the model (run on every page, before the sidebar)."""
     job = st.session_state.get(TRAIN_JOB)
-    if job is not None and not job.active and job.result is not None and st.session_state.get(MODEL) is not job.result:
-        st.session_state[MODEL] = job.result
-        st.session_state[EVALUATION] = None
+    if job is not None and not job.active and job.result is not None and job.result.model_id not in models():
+        use_model(job.result)
+        project = get(PROJECT)
+        if project is not None:
+            _saving(lambda ws: ws.add_model(project, job.result))
+
+
+def workspace():
+    """The project workspace (a folder and its catalogue; see workspace.projects)."""
+    from workspace.projects import Workspace
+
+    return Workspace()
+
+
+def _saving(action):
+    """Run a workspace write; a full or read-only disk becomes a notice rather than an error."""
+    try:
+        return action(workspace())
+    except (OSError, ValueError) as exc:
+        st.session_state[NOTICE] = ("Your work could not be saved to the project folder, so it will be lost when "
+                                    f"this tab closes ({exc}).")
+        return None
+
+
+def save(action) -> None:
+    """Write to the open project, if any: ``action(workspace, project_id)``."""
+    project = get(PROJECT)
+    if project is not None:
+        _saving(lambda ws: action(ws, project))
 
 
 def session_alive_check():

@@ -1,0 +1,89 @@
+"""Generate a synthetic table for export: in chunks with progress, without copies of real rows or values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from models.base import Generator
+from tabular.matching import copied_rows, is_known, known_values
+from tabular.schema import Handling
+
+CHUNK_ROWS = 20_000  # rows drawn per step (one progress update each)
+MAX_ROUNDS = 8  # extra draws to replace removed copies before giving up
+RowsCallback = Callable[[int, int], None]  # (rows made, rows wanted)
+
+
+@dataclass
+class SynthesisResult:
+    """The synthetic table and what was filtered out on the way."""
+
+    frame: pd.DataFrame
+    requested: int
+    copies_removed: int = 0  # synthetic rows equal to a real row, dropped and replaced
+    values_replaced: int = 0  # new IDs or fake values that equalled a real value, redrawn
+    notes: list[str] = field(default_factory=list)
+
+
+def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.DataFrame | None = None,
+               drop_copies: bool = True, on_progress: RowsCallback | None = None) -> SynthesisResult:
+    """Draw ``rows`` synthetic rows.
+
+    Args:
+        model: a fitted generator.
+        rows: how many rows to return.
+        seed: makes the draw reproducible.
+        real: the real (typed) table; when given, rows copying a real row are replaced (if ``drop_copies``)
+            and new IDs or fake values equal to a real value are redrawn.
+        drop_copies: replace synthetic rows identical to a real row on the synthesized columns.
+        on_progress: called with (rows made, rows wanted) after each chunk.
+    """
+    report = on_progress or (lambda *_: None)
+    rng = np.random.default_rng(seed)
+    chunks, made, removed = [], 0, 0
+    check_copies = drop_copies and real is not None
+    for _ in range(-(-rows // CHUNK_ROWS) + MAX_ROUNDS):  # the chunks needed, plus a few to replace copies
+        if made >= rows:
+            break
+        chunk = model.sample(min(CHUNK_ROWS, rows - made), seed=int(rng.integers(2**31)))
+        if check_copies:
+            copies = copied_rows(chunk, real, model.schema_)
+            removed += int(copies.sum())
+            chunk = chunk[~copies]
+        chunks.append(chunk)
+        made += len(chunk)
+        report(made, rows)
+    frame = pd.concat(chunks, ignore_index=True) if chunks else model.sample(0)
+    result = SynthesisResult(frame, rows, copies_removed=removed)
+    result.values_replaced = _fresh_surrogates(model, frame, real, rng)
+    if len(frame) < rows:
+        result.notes.append(f"Only {len(frame):,} of {rows:,} rows could be made without copying a real row: this "
+                            "table has few possible combinations. Turn off copy removal to get every row.")
+    return result
+
+
+def _fresh_surrogates(model: Generator, frame: pd.DataFrame, real: pd.DataFrame | None,
+                      rng: np.random.Generator) -> int:
+    """Make ID and fake columns over the whole table at once: IDs unique, no value equal to a real one."""
+    replaced = 0
+    for spec in model.schema_.columns:
+        if spec.handling not in (Handling.NEW_IDS, Handling.FAKE) or spec.name not in frame:
+            continue
+        values = model.surrogates_.make(spec, len(frame), rng)
+        known = known_values(real[spec.name]) if real is not None and spec.name in real else set()
+        for _ in range(20):
+            bad = is_known(values, known)
+            if spec.handling is Handling.NEW_IDS:
+                bad |= values.duplicated().to_numpy()
+            if not bad.any():
+                break
+            replaced += int(bad.sum())
+            fresh = model.surrogates_.make(spec, int(bad.sum()), rng)
+            values = values.copy()
+            values[bad] = fresh.to_numpy()
+        frame[spec.name] = values.to_numpy() if len(frame) else values
+        frame[spec.name] = frame[spec.name].astype(values.dtype)
+    return replaced

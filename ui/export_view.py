@@ -1,0 +1,77 @@
+"""Pieces of the Export step: the generation task, the result with its download, and model files."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from models.base import Generator, ModelError
+from models.jobs import TrainedModel
+from models.synthesis import synthesize
+from models.training import TrainingReport
+from tabular.export import as_written, table_bytes
+from ui import state
+
+FORMATS = {"CSV": ("csv", "text/csv"), "Parquet": ("parquet", "application/octet-stream"),
+           "Excel": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+
+
+def real_rows_for(trained, dataset):
+    """The real table to check copies against, when the loaded table is the one the model learned."""
+    if dataset is None or trained.model_id not in state.models():
+        return None
+    return dataset.typed()
+
+
+def export_work(trained, rows: int, seed: int, file_format: str, real, drop_copies: bool):
+    """The worker's body: generate in chunks, filter, and write the file's bytes."""
+    def work(progress):
+        result = synthesize(trained.model, rows, seed=seed, real=real, drop_copies=drop_copies,
+                            on_progress=lambda made, want: progress(0.9 * made / max(want, 1),
+                                                                    f"{made:,} of {want:,} rows made"))
+        progress(0.92, f"Writing the {file_format} file")
+        return result, table_bytes(result.frame, trained.model.schema_, file_format), file_format
+    return work
+
+
+def result_panel(result, content: bytes, file_format: str, file_name: str, schema) -> None:
+    """What was made, a preview in the file's own formats, and the download."""
+    frame = result.frame
+    st.success(f"Made **{len(frame):,}** synthetic rows with {frame.shape[1]} columns.", icon=":material/check_circle:")
+    if result.copies_removed:
+        st.info(f"Removed **{result.copies_removed:,}** synthetic rows identical to a real row and drew new ones in "
+                "their place.", icon=":material/shield:")
+    if result.values_replaced:
+        st.caption(f"{result.values_replaced:,} new IDs or fake values happened to equal a real value and were "
+                   "drawn again.")
+    for note in result.notes:
+        st.warning(note, icon=":material/warning:")
+    st.dataframe(as_written(frame.head(20), schema), hide_index=True)
+    mime = FORMATS[file_format][1]
+    st.download_button(f"Download {file_name} ({len(content) / 1e6:.1f} MB)", content, file_name=file_name,
+                       mime=mime, key="export_download", type="primary", icon=":material/download:",
+                       on_click="ignore")
+
+
+def model_download(trained, base_name: str) -> None:
+    st.download_button("Download the model file", trained.model.to_bytes, file_name=f"{base_name}_{trained.generator}.pt",
+                       mime="application/octet-stream", key="export_model_download", icon=":material/save:",
+                       on_click="ignore", help="Generate more rows later, here or with `python cli.py sample`, "
+                                               "without the original data. The file holds no real rows.")
+
+
+def model_upload() -> None:
+    """Use a model file saved earlier; it generates without the original data."""
+    upload = st.file_uploader("Use a model file saved earlier (.pt)", type=["pt"], key="export_model_upload")
+    if upload is None or state.get(state.UPLOAD_SEEN) == f"model:{upload.file_id}":
+        return
+    state.put(state.UPLOAD_SEEN, f"model:{upload.file_id}")
+    try:
+        model = Generator.load(upload.getvalue())
+    except ModelError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    state.put(state.MODEL, TrainedModel(model.name, "from file", model, TrainingReport(), time.time()))
+    state.put(state.EXPORT_TASK, None)
+    st.rerun()

@@ -1,0 +1,1 @@
+"""Projects kept on disk: datasets (with consent), models, scores and exports."""
