@@ -119,6 +119,51 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluation(args: argparse.Namespace):
+    """Read the real, synthetic and holdout files and score them (shared by 'evaluate' and 'report')."""
+    from evaluation.scorecard import evaluate
+    from tabular.dataset import load_like
+
+    dataset = load_dataset(args.real)
+    real = dataset.typed()
+    synthetic = load_like(args.synthetic, dataset.schema)
+    holdout = load_like(args.holdout, dataset.schema) if args.holdout else None
+    progress = (lambda done, total, text: print(f"[{done}/{total}] {text}", file=sys.stderr)) if not getattr(
+        args, "json", False) else None
+    result = evaluate(real, synthetic, dataset.schema, holdout, target=args.target, on_step=progress)
+    return dataset, real, synthetic, result
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    _, _, _, result = _evaluation(args)
+    summary = result.summary()
+    if args.json:
+        print(json.dumps({k: (round(v, 6) if isinstance(v, float) else v) for k, v in summary.items()}, indent=2))
+        return 0
+    rows = [{"score": k, "value": f"{v:.4f}" if isinstance(v, float) else ("n/a" if v is None else v)}
+            for k, v in summary.items()]
+    _print_table(rows, [("score", "score", 30), ("value", "value", 60)])
+    for note in result.notes + (result.privacy.reasons if result.privacy else []):
+        print(f"  note: {note}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from evaluation.report import html_report
+
+    dataset, real, synthetic, result = _evaluation(args)
+    text = html_report(result, real, synthetic, dataset.schema, f"{dataset.name}: synthetic data report",
+                       f"synthetic rows from {args.synthetic}")
+    try:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ExportError(f"Could not write {args.out}: {exc.strerror or exc}.") from exc
+    print(f"wrote the report to {args.out} (quality {100 * result.quality.quality:.0f}/100, "
+          f"{result.quality.band})", file=sys.stderr)
+    return 0
+
+
 GENERATORS = ["copula", "vae", "gan"]  # models.registry names; listed here so 'profile' need not import torch
 
 
@@ -151,6 +196,19 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--out", required=True)
     smp.add_argument("--seed", type=int)
     smp.set_defaults(func=cmd_sample)
+
+    for name, helptext, func in (("evaluate", "score synthetic rows against the real table", cmd_evaluate),
+                                 ("report", "write the quality and privacy report as one HTML file", cmd_report)):
+        sub = commands.add_parser(name, help=helptext)
+        sub.add_argument("real", help="the real rows the generator learned from")
+        sub.add_argument("synthetic", help="the synthetic rows (same columns)")
+        sub.add_argument("--holdout", help="real rows never used for training (enables privacy and ML usefulness)")
+        sub.add_argument("--target", help="column the ML usefulness test predicts (default: chosen automatically)")
+        if name == "evaluate":
+            sub.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        else:
+            sub.add_argument("--out", required=True, help="where to write the report (.html)")
+        sub.set_defaults(func=func)
     return parser
 
 

@@ -54,10 +54,14 @@ class UsefulnessResult:
                 f"({self.metric}) on unseen real rows, against {self.real_score:.2f} when trained on real data.")
 
 
+MAX_CLASSES = 20  # categories with more levels are not offered as targets (cost grows with each class)
+
+
 def target_candidates(schema: TableSchema) -> list[str]:
-    """Columns a model could predict: learned categories, yes/no and numbers, yes/no first."""
+    """Columns a model could predict: yes/no first, then categories with few levels, then numbers (table order)."""
     order = {Kind.YES_NO: 0, Kind.CATEGORY: 1, Kind.NUMBER: 2, Kind.WHOLE_NUMBER: 2, Kind.DATETIME: 3}
-    cols = [c for c in schema.modelled() if c.kind in order and (c.kind is not Kind.CATEGORY or c.distinct <= 50)]
+    cols = [c for c in schema.modelled()
+            if c.kind in order and (c.kind is not Kind.CATEGORY or 2 <= c.distinct <= MAX_CLASSES)]
     return [c.name for c in sorted(cols, key=lambda c: order[c.kind])]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tabular.errors import DataReadError
 from tabular.infer import convert_column, infer_table, with_kind
 from tabular.io import ReadReport, read_table
 from tabular.profile import ColumnProfile, profile_column
@@ -103,3 +104,17 @@ def load_dataset(source: bytes | str | Path, file_name: str | None = None, name:
     schema, typed = infer_table(result.frame, source=result.report.file_name, european=european)
     return Dataset(name=label, raw=result.frame, schema=schema, report=result.report, european=european,
                    _typed=typed)
+
+
+def load_like(source: bytes | str | Path, schema: TableSchema, file_name: str | None = None) -> pd.DataFrame:
+    """Read another file of the same table (synthetic rows, a holdout), typed by the real table's schema.
+
+    Raises:
+        tabular.errors.DataReadError: the file cannot be read or lacks columns the schema learns.
+    """
+    result = read_table(source, file_name)
+    frame = result.frame
+    missing = [c.name for c in schema.modelled() if c.name not in frame.columns]
+    if missing:
+        raise DataReadError(f"{result.report.file_name} lacks columns of the real table: {', '.join(missing)}.")
+    return pd.DataFrame({c.name: convert_column(frame[c.name], c) for c in schema.columns if c.name in frame.columns})

@@ -73,3 +73,32 @@ def test_cli_generator_choices_match_registry():
     from models import registry
 
     assert cli.GENERATORS == registry.names()
+
+
+def test_evaluate_json_and_report(tmp_path):
+    from tests.conftest import mixed_csv
+
+    real, holdout, synthetic = tmp_path / "real.csv", tmp_path / "holdout.csv", tmp_path / "synthetic.csv"
+    lines = mixed_csv(300).decode().splitlines(keepends=True)
+    real.write_text("".join(lines[:241]))
+    holdout.write_text(lines[0] + "".join(lines[241:]))
+    made = run_cli("generate", str(real), "--generator", "copula", "--out", str(synthetic))
+    assert made.returncode == 0, made.stderr
+    scored = run_cli("evaluate", str(real), str(synthetic), "--holdout", str(holdout), "--json")
+    assert scored.returncode == 0, scored.stderr
+    scores = json.loads(scored.stdout)
+    for key in ("quality", "column_shapes", "column_pair_trends", "detection_auc", "exact_copies", "dcr_share",
+                "dcr_overfitting_protection"):
+        assert isinstance(scores[key], float), key
+    assert 0.5 < scores["quality"] <= 1 and scores["exact_copies"] == 0.0
+    out = tmp_path / "report.html"
+    reported = run_cli("report", str(real), str(synthetic), "--out", str(out))
+    assert reported.returncode == 0 and "wrote the report" in reported.stderr
+    assert out.read_text().startswith("<!doctype html>")
+
+
+def test_evaluate_plain_error_for_mismatched_files(tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n3,4\n")
+    bad = run_cli("evaluate", "assets/samples/loans.csv", str(other))
+    assert bad.returncode == 2 and "lacks columns of the real table" in bad.stderr and "Traceback" not in bad.stderr

@@ -84,6 +84,7 @@ def test_user_overrides_kind_and_handling(page):
     _pick_in_grid(page, row=10, x_offset=160, option="Category")  # tenure: whole number -> category
     page.get_by_text("Look closer at a column").click()
     page.get_by_test_id("stSelectbox").filter(has_text="Column").click()
+    page.keyboard.type("tenure")  # filters the list, which only draws the options in view
     page.get_by_role("option", name="tenure").click()
     expect(page.get_by_text("Kind: Category: Chosen by you.")).to_be_visible()
     shot(page, "data_override")

@@ -1,0 +1,106 @@
+"""Export: files round-trip in the original formats; synthesis drops copies and never reuses real values."""
+
+import pandas as pd
+import pytest
+
+from models import registry
+from models.synthesis import synthesize
+from tabular.dataset import load_dataset, load_like
+from tabular.export import file_stem, table_bytes
+from tabular.schema import Handling, Kind
+
+EURO = ("id;name;amount;visits;day;member\n" + "".join(
+    f"A-{i:04d};Person {i};{i * 3.25:.2f};{i % 9};{(i % 27) + 1:02d}/03/2024;{'ja' if i % 3 else 'nein'}\n"
+    .replace(".", ",") for i in range(40))).encode()
+
+
+@pytest.fixture(scope="module")
+def fitted(mixed):
+    train, _ = mixed.split(0.2, seed=0)
+    return registry.create("copula").fit(train, mixed.schema, seed=0)
+
+
+@pytest.mark.parametrize("file_format", ["CSV", "TSV", "Parquet", "Excel"])
+def test_formats_round_trip_typed_values(mixed, file_format):
+    frame = mixed.typed()
+    content = table_bytes(frame, mixed.schema, file_format)
+    name = {"CSV": "t.csv", "TSV": "t.tsv", "Parquet": "t.parquet", "Excel": "t.xlsx"}[file_format]
+    back = load_like(content, mixed.schema, name)
+    assert list(back.columns) == list(frame.columns)
+    for spec in mixed.schema.columns:
+        if spec.kind in (Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.DATETIME, Kind.YES_NO, Kind.CATEGORY):
+            pd.testing.assert_series_equal(back[spec.name].reset_index(drop=True),
+                                           frame[spec.name].reset_index(drop=True), check_dtype=False,
+                                           check_names=False)
+
+
+def test_csv_keeps_the_original_spelling_of_values():
+    dataset = load_dataset(EURO, "euro.csv")
+    text = table_bytes(dataset.typed().head(3), dataset.schema, "CSV").decode()
+    lines = text.splitlines()
+    assert lines[0] == "id;name;amount;visits;day;member"  # semicolons because decimals use commas
+    assert lines[2] == "A-0001;Person 1;3,25;1;02/03/2024;ja"  # dates, decimals, whole numbers, yes/no as read
+
+
+def test_file_stem():
+    assert file_stem("Telecom customers") == "telecom_customers"
+    assert file_stem("  ../x?") == "x" and file_stem("???") == "table"
+
+
+def test_synthesis_is_reproducible_and_keeps_original_columns(mixed, fitted):
+    a = synthesize(fitted, 300, seed=5, real=mixed.typed())
+    b = synthesize(fitted, 300, seed=5, real=mixed.typed())
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    kept = [c.name for c in mixed.schema.columns if c.handling is not Handling.DROP]
+    assert list(a.frame.columns) == kept and len(a.frame) == 300
+
+
+def test_ids_are_new_unique_and_fakes_never_real(mixed, fitted):
+    real = mixed.typed()
+    result = synthesize(fitted, 2000, seed=1, real=real)
+    ids, emails = result.frame["customer_id"], result.frame["email"]
+    assert ids.is_unique and not ids.isin(real["customer_id"]).any()
+    assert not emails.str.casefold().isin(real["email"].str.casefold()).any()
+
+
+def test_surrogates_that_equal_real_values_are_drawn_again(mixed, fitted, monkeypatch):
+    real = mixed.typed()
+    original = fitted.surrogates_.make
+    calls = []
+
+    def make(spec, n, rng):  # the first draws of the email column copy real emails
+        calls.append(spec.name)
+        if spec.name == "email" and calls.count("email") <= 2:  # inside sample(), then the final fill
+            return pd.Series(real["email"].iloc[:n].tolist() + [None] * max(0, n - len(real)), dtype="string")
+        return original(spec, n, rng)
+
+    monkeypatch.setattr(fitted.surrogates_, "make", make)
+    result = synthesize(fitted, 100, seed=2, real=real)
+    assert result.values_replaced >= 100
+    assert not result.frame["email"].isin(real["email"]).any()
+
+
+def test_rows_copying_real_rows_are_removed_and_replaced():
+    rows = "colour,size\n" + "".join(f"{c},{s}\n" for c in ("red", "blue") for s in ("S", "M") for _ in range(15))
+    dataset = load_dataset(rows.encode(), "tiny.csv")
+    model = registry.create("copula").fit(dataset.typed(), dataset.schema, seed=0)
+    kept = synthesize(model, 50, seed=0, real=dataset.typed(), drop_copies=False)
+    assert len(kept.frame) == 50 and kept.copies_removed == 0
+    dropped = synthesize(model, 50, seed=0, real=dataset.typed())
+    # every combination exists in the real table, so nothing can be made without copying
+    assert dropped.copies_removed > 0 and len(dropped.frame) == 0 and "few possible combinations" in dropped.notes[0]
+
+
+def test_copies_removed_keep_the_requested_row_count(mixed, fitted):
+    import numpy as np
+
+    first_draw = fitted.sample(500, seed=int(np.random.default_rng(3).integers(2**31)))  # what synthesize draws first
+    result = synthesize(fitted, 500, seed=3, real=pd.concat([mixed.typed(), first_draw.head(200)]))
+    assert result.copies_removed == 200 and len(result.frame) == 500  # replaced by fresh draws
+
+
+def test_load_like_explains_missing_columns(mixed):
+    from tabular.errors import DataReadError
+
+    with pytest.raises(DataReadError, match="lacks columns of the real table: plan"):
+        load_like(b"spend,visits\n1,2\n3,4\n", mixed.schema, "x.csv")

@@ -1,0 +1,113 @@
+"""AppTest checks of the Evaluate and Export steps and of reopening a saved project."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models import registry
+from models.jobs import TrainedModel
+from tabular.dataset import load_dataset
+from tests.conftest import mixed_csv
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(scope="module")
+def project():
+    dataset = load_dataset(mixed_csv(300), "shop.csv")
+    train, _ = dataset.split(0.2, seed=0)
+    model = registry.create("copula").fit(train, dataset.schema, seed=0)
+    trained = TrainedModel("copula", "balanced", model, model.report_, time.time(), real_rows=dataset.n_rows)
+    return dataset, trained
+
+
+def _app(page: str, dataset=None, trained=None, **extra) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["dataset"] = dataset
+    if trained is not None:
+        at.session_state["model"] = trained
+        at.session_state["models"] = {trained.model_id: trained}
+    for key, value in extra.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(page).run()
+    return at
+
+
+def _finish(at: AppTest, key: str) -> AppTest:
+    task = at.session_state[key]
+    assert task.finished.wait(120), "the background task did not finish"
+    return at.run()
+
+
+def test_evaluate_scores_in_background_then_shows_verdicts(project):
+    dataset, trained = project
+    at = _app("pages/evaluate.py", dataset, trained, evaluations={})
+    assert not at.exception
+    at = _finish(at, "eval_task")
+    assert not at.exception and not at.error
+    headline = " ".join(m.value for m in at.markdown)
+    assert "Quality" in headline and "/ 100" in headline
+    evaluation = at.session_state["evaluations"][trained.model_id]
+    assert 0 < evaluation.quality.quality <= 1 and evaluation.privacy is not None
+    assert any("Privacy:" in box.value for box in [*at.success, *at.warning, *at.error])
+    assert [t.label for t in at.tabs][:5] == ["Column shapes", "Pair trends", "Detection & ML usefulness", "Privacy",
+                                              "Validity"]
+    assert at.selectbox(key="eval_column").options[0] == evaluation.quality.columns[0]["column"]  # worst first
+
+
+def test_evaluate_explains_when_the_project_has_no_data(project):
+    _, trained = project
+    at = _app("pages/evaluate.py", None, trained, project="p1")
+    assert not at.exception
+    assert any("without its original table" in i.value for i in at.info)
+
+
+def test_export_generates_and_offers_download(project):
+    dataset, trained = project
+    at = _app("pages/export.py", dataset, trained)
+    assert at.number_input(key="export_rows").value == 300  # as many rows as the real table
+    at.number_input(key="export_rows").set_value(120)
+    at.selectbox(key="export_format").set_value("Parquet")
+    at.button(key="export_generate").click().run()
+    at = _finish(at, "export_task")
+    assert not at.exception and not at.error
+    assert any("Made **120** synthetic rows" in s.value for s in at.success)
+    result, content, made_as = at.session_state["export_task"].result
+    assert made_as == "Parquet" and content[:4] == b"PAR1" and len(result.frame) == 120
+    assert "note" in result.frame.columns and result.frame["customer_id"].is_unique
+
+
+def test_export_from_an_uploaded_model_file_without_data(project):
+    _, trained = project
+    at = _app("pages/export.py")
+    assert any("model file saved earlier" in i.value for i in at.info)
+    at.file_uploader(key="export_model_upload").upload("model.pt", trained.model.to_bytes(),
+                                                      "application/octet-stream").run()
+    assert not at.exception
+    assert at.session_state["model"].preset == "from file"
+    assert at.checkbox(key="export_drop_copies").disabled  # no real rows to compare with
+
+
+def test_export_rejects_a_file_that_is_not_a_model():
+    at = _app("pages/export.py")
+    at.file_uploader(key="export_model_upload").upload("model.pt", b"junk" * 100, "application/octet-stream").run()
+    assert not at.exception
+    assert any("not a model file" in e.value for e in at.error)
+
+
+def test_reopen_a_saved_project(project):
+    from workspace.projects import Workspace
+
+    dataset, trained = project
+    workspace = Workspace()
+    project_id = workspace.create_project(dataset, keep_data=True)
+    workspace.add_model(project_id, trained)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert any("Recent projects" in m.value for m in at.markdown)
+    at.button(key=f"data_open_{project_id}").click().run()
+    assert not at.exception
+    assert at.session_state["project"] == project_id and at.session_state["dataset"].n_rows == 300
+    assert at.session_state["model"].model_id == trained.model_id
