@@ -50,15 +50,18 @@ def main() -> None:
     ours = time.perf_counter() - start
     lines = [f"table: flights, {dataset.n_rows:,} rows x {dataset.n_columns} columns "
              f"({len(train):,} train, {len(holdout):,} holdout, {len(synthetic):,} synthetic)", "",
-             "| what | seconds | quality | ratio to anchor |", "|---|---|---|---|",
-             f"| ours: full evaluation (samples) | {ours:.1f} | {result.quality.quality:.4f} | |"]
+             "| what | checks | seconds | quality |", "|---|---|---|---|",
+             f"| ours: `evaluate` | quality, validity, detection, ML usefulness, privacy | {ours:.1f} | "
+             f"{result.quality.quality:.4f} |"]
     if args.anchor:
         start = time.perf_counter()
         full = quality_report(train, synthetic, dataset.schema)
         run_report(single_table_reports()[1](), train, synthetic, dataset.schema)
         anchor = time.perf_counter() - start
-        lines.append(f"| sdmetrics Quality + Diagnostic, all rows | {anchor:.1f} | {full['quality']:.4f} | "
-                     f"ours x{anchor / ours:.2f} faster |")
+        lines.append(f"| anchor: sdmetrics QualityReport + DiagnosticReport, all rows | quality, validity | "
+                     f"{anchor:.1f} | {full['quality']:.4f} |")
+        lines.append(f"\ntime ours / anchor: x{ours / anchor:.2f} (ours runs three more checks); quality equal to "
+                     f"sdmetrics on all rows: {'yes' if abs(full['quality'] - result.quality.quality) < 1e-9 else 'no'}")
     lines += ["", f"target: full evaluation within 30 s -> {'met' if ours <= 30 else 'NOT met'}"]
     text = "\n".join(lines)
     print(text)

@@ -87,9 +87,7 @@ class Generator(ABC):
         rng = np.random.default_rng(None if seed is None else seed + 1)
         for name, value in self.constants_.items():
             frame[name] = pd.Series([value] * n, dtype=pd.StringDtype("pyarrow"))
-        for spec in self.schema_.columns:
-            if spec.handling in (Handling.NEW_IDS, Handling.FAKE):
-                frame[spec.name] = self.surrogates_.make(spec, n, rng)
+        self.surrogates_.fill(frame, self.schema_, rng)
         keep = [c.name for c in self.schema_.columns if c.handling is not Handling.DROP and c.name in frame]
         return frame[keep]
 

@@ -68,12 +68,13 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
 def _fresh_surrogates(model: Generator, frame: pd.DataFrame, real: pd.DataFrame | None,
                       rng: np.random.Generator) -> int:
     """Make ID and fake columns over the whole table at once: IDs unique, no value equal to a real one."""
+    model.surrogates_.fill(frame, model.schema_, rng)
     replaced = 0
     for spec in model.schema_.columns:
-        if spec.handling not in (Handling.NEW_IDS, Handling.FAKE) or spec.name not in frame:
+        if spec.handling not in (Handling.NEW_IDS, Handling.FAKE):
             continue
-        values = model.surrogates_.make(spec, len(frame), rng)
         known = known_values(real[spec.name]) if real is not None and spec.name in real else set()
+        values = frame[spec.name].copy()
         for _ in range(20):
             bad = is_known(values, known)
             if spec.handling is Handling.NEW_IDS:
@@ -81,9 +82,6 @@ def _fresh_surrogates(model: Generator, frame: pd.DataFrame, real: pd.DataFrame 
             if not bad.any():
                 break
             replaced += int(bad.sum())
-            fresh = model.surrogates_.make(spec, int(bad.sum()), rng)
-            values = values.copy()
-            values[bad] = fresh.to_numpy()
-        frame[spec.name] = values.to_numpy() if len(frame) else values
-        frame[spec.name] = frame[spec.name].astype(values.dtype)
+            values[bad] = model.surrogates_.make(spec, int(bad.sum()), rng).to_numpy()
+        frame[spec.name] = values
     return replaced

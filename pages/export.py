@@ -42,6 +42,7 @@ if st.button("Generate", key="export_generate", type="primary", icon=":material/
     task = BackgroundTask("Generation", view.export_work(trained, int(rows), int(seed), file_format, real,
                                                          drop and real is not None), owner=trained.model_id)
     state.put(state.EXPORT_TASK, task)
+    st.rerun()  # redraw with the button disabled while the rows are made
 if task is not None and task.owner == trained.model_id:
     if task.active:
         progress_panel(task)

@@ -134,6 +134,16 @@ def fake_values(kind: Kind, n: int, seed: int, locale: str = "en_US") -> list[st
     return [pool[i] for i in rng.integers(0, len(pool), n)] if n > len(pool) else pool
 
 
+def emails_from_names(names: pd.Series, rng: np.random.Generator) -> np.ndarray:
+    """Email addresses that match the (fake) names on the same rows, on reserved example domains."""
+    n = len(names)
+    words = names.fillna("").astype(str).str.casefold().str.replace(r"[^a-z ]", "", regex=True).str.split()
+    first, last = words.str[0].fillna("user").to_numpy(object), words.str[-1].fillna("").to_numpy(object)
+    sep = rng.choice(np.array([".", "", "_"], dtype=object), n)
+    digits = np.where(rng.random(n) < 0.4, rng.integers(1, 99, n).astype(str), "").astype(object)
+    return first + np.where(last == first, "", sep + last) + digits + "@" + rng.choice(EMAIL_DOMAINS, n)
+
+
 class SurrogateMaker:
     """Learns only the shape of ID columns at fit time; makes IDs and fakes at sample time."""
 
@@ -162,6 +172,18 @@ class SurrogateMaker:
         else:
             values = fake_values(spec.kind, n, int(rng.integers(2**31)))
         return pd.Series(values, dtype=pd.StringDtype("pyarrow"))
+
+    def fill(self, frame: pd.DataFrame, schema: TableSchema, rng: np.random.Generator) -> None:
+        """Make every ID and fake column of ``frame``; fake emails follow a fake name column when there is one."""
+        specs = [c for c in schema.columns if c.handling in (Handling.NEW_IDS, Handling.FAKE)]
+        for spec in specs:
+            values = self.make(spec, len(frame), rng)
+            frame[spec.name] = pd.Series(values.to_numpy(), index=frame.index, dtype=values.dtype)
+        names = [c.name for c in specs if c.kind is Kind.PERSON_NAME and c.handling is Handling.FAKE]
+        for spec in specs:
+            if names and spec.kind is Kind.EMAIL and spec.handling is Handling.FAKE:
+                frame[spec.name] = pd.Series(emails_from_names(frame[names[0]], rng), index=frame.index,
+                                             dtype=pd.StringDtype("pyarrow"))
 
     def state_dict(self) -> dict:
         return {"templates": dict(self.templates_), "numeric": dict(self.numeric_)}

@@ -111,3 +111,23 @@ def test_reopen_a_saved_project(project):
     assert not at.exception
     assert at.session_state["project"] == project_id and at.session_state["dataset"].n_rows == 300
     assert at.session_state["model"].model_id == trained.model_id
+
+
+def test_leaderboard_compares_generators_and_switches_the_one_in_use(project):
+    from evaluation.scorecard import evaluate
+
+    dataset, first = project
+    train, holdout = dataset.split(0.2, seed=0)
+    model = registry.create("vae", "fast", epochs=2).fit(train, dataset.schema, seed=0)
+    second = TrainedModel("vae", "fast", model, model.report_, time.time(), real_rows=dataset.n_rows)
+    scores = {m.model_id: evaluate(train, m.model.sample(len(train), seed=0), dataset.schema, holdout)
+              for m in (first, second)}
+    at = _app("pages/evaluate.py", dataset, second, models={first.model_id: first, second.model_id: second},
+              evaluations=scores)
+    assert not at.exception
+    board = next(df.value for df in at.dataframe if "Generator" in df.value.columns)
+    assert len(board) == 2 and set(board["Generator"]) == {"Gaussian copula (balanced)",
+                                                          "Variational autoencoder (TVAE) (fast)"}
+    assert list(board["Quality"]) == sorted(board["Quality"], reverse=True)  # best first
+    at.selectbox(key="eval_pick_model").set_value(first.model_id).run()
+    assert at.session_state["model"].model_id == first.model_id
