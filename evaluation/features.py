@@ -13,6 +13,11 @@ OTHER = "__other__"
 NUMERIC_KINDS = (Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.DATETIME)
 
 
+def sample_rows(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """At most ``n`` rows, drawn at random with a seed (the frame itself when it is small enough)."""
+    return frame.sample(n, random_state=seed) if len(frame) > n else frame
+
+
 def as_numbers(values: pd.Series, kind: Kind) -> np.ndarray:
     """Numbers, or dates as days since 1970, as float64 with NaN for missing."""
     if kind is Kind.DATETIME:

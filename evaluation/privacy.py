@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from evaluation.features import FeatureMap
+from evaluation.features import FeatureMap, sample_rows
 from evaluation.sdmetrics_bridge import metadata_for, plain_frame
 from tabular.matching import copied_rows
 from tabular.schema import Handling, TableSchema
@@ -59,9 +59,6 @@ def nearest_two(query: np.ndarray, reference: np.ndarray, chunk: int = 1024) -> 
     return best if best.shape[1] == 2 else np.hstack([best, best])
 
 
-def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    return frame.sample(n, random_state=seed) if len(frame) > n else frame
-
 
 def _ratio(d: np.ndarray) -> float:
     return float(np.median(d[:, 0] / np.maximum(d[:, 1], 1e-12)))
@@ -73,7 +70,7 @@ def sdmetrics_dcr(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Data
     from sdmetrics.single_table import DCROverfittingProtection
 
     n = min(rows, len(train), len(synthetic), len(holdout))
-    frames = [plain_frame(_sample(f, n, seed), schema).reset_index(drop=True) for f in (train, synthetic, holdout)]
+    frames = [plain_frame(sample_rows(f, n, seed), schema).reset_index(drop=True) for f in (train, synthetic, holdout)]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -85,15 +82,18 @@ def sdmetrics_dcr(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Data
 
 def privacy_scores(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
                    rows: int = 3000, seed: int = 0) -> PrivacyResult:
-    """Copies over all rows; distances on samples of ``rows`` rows (train sampled to the holdout's size)."""
+    """Copies over all rows; distances on samples of ``rows`` rows (train sampled to the holdout's size).
+
+    Needs a non-empty holdout: the distances of unseen real rows are the yardstick.
+    """
     copies = float(copied_rows(synthetic, train, schema).mean())
-    holdout_copies = float(copied_rows(holdout, train, schema).mean()) if len(holdout) else 0.0
-    n = min(rows, len(holdout), len(synthetic)) or min(rows, len(synthetic))
+    holdout_copies = float(copied_rows(holdout, train, schema).mean())
+    n = min(rows, len(holdout), len(synthetic))
     fmap = FeatureMap(schema).fit(train)
     width = max(len(fmap.columns), 1)
-    ref_train = fmap.for_distances(_sample(train, n, seed))
-    syn = fmap.for_distances(_sample(synthetic, n, seed + 1))
-    hold = fmap.for_distances(_sample(holdout, n, seed + 2)) if len(holdout) else syn
+    ref_train = fmap.for_distances(sample_rows(train, n, seed))
+    syn = fmap.for_distances(sample_rows(synthetic, n, seed + 1))
+    hold = fmap.for_distances(sample_rows(holdout, n, seed + 2))
     syn_train, hold_train = nearest_two(syn, ref_train) / width, nearest_two(hold, ref_train) / width
     ref_hold = nearest_two(syn, hold)[:, 0] / width
     # Ties (e.g. both zero) count half, so identical train/holdout distances give 50%.
@@ -102,7 +102,7 @@ def privacy_scores(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.Dat
     result = PrivacyResult(
         exact_copies=copies, holdout_copies=holdout_copies, dcr_share=share, distance_ratio=ratio,
         nndr=_ratio(syn_train), nndr_holdout=_ratio(hold_train),
-        dcr_overfitting_protection=sdmetrics_dcr(train, synthetic, holdout, schema, seed=seed) if len(holdout) else None,
+        dcr_overfitting_protection=sdmetrics_dcr(train, synthetic, holdout, schema, seed=seed),
         verdict="external", distances_synthetic=syn_train[:500, 0].round(5).tolist(),
         distances_holdout=hold_train[:500, 0].round(5).tolist(), rows_used=n)
     result.verdict, result.reasons = verdict(result, schema)

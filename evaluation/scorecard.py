@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from evaluation.features import sample_rows
 from evaluation.privacy import LEVELS, PrivacyResult, privacy_scores
 from evaluation.quality import QualityResult, ValidityResult, quality_scores, validity_scores
 from evaluation.utility import UsefulnessResult, detection_auc, ml_usefulness, target_candidates
@@ -74,9 +75,6 @@ class Evaluation:
                                            "notes")})
 
 
-def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    return frame.sample(n, random_state=seed) if len(frame) > n else frame
-
 
 def evaluate(train: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
              holdout: pd.DataFrame | None = None, target: str | None = None,
@@ -97,7 +95,7 @@ def evaluate(train: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
     steps = ["quality", "validity", "detection"] + (["usefulness", "privacy"] if have_holdout else [])
     report = on_step or (lambda *_: None)
     start, notes = time.perf_counter(), []
-    real_q, synth_q = _sample(train, s.quality_rows, s.seed), _sample(synthetic, s.quality_rows, s.seed + 1)
+    real_q, synth_q = sample_rows(train, s.quality_rows, s.seed), sample_rows(synthetic, s.quality_rows, s.seed + 1)
     report(0, len(steps), "Comparing column shapes and pair trends")
     quality = quality_scores(real_q, synth_q, schema)
     report(1, len(steps), "Checking values are valid")

@@ -11,21 +11,18 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.metrics import f1_score, r2_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from evaluation.features import NUMERIC_KINDS, FeatureMap, as_labels, as_numbers
+from evaluation.features import NUMERIC_KINDS, FeatureMap, as_labels, as_numbers, sample_rows
 from tabular.schema import Kind, TableSchema
 
 TREE_SETTINGS = dict(max_iter=100, learning_rate=0.1, categorical_features="from_dtype", random_state=0)
 
-
-def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    return frame.sample(n, random_state=seed) if len(frame) > n else frame
 
 
 def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema, rows: int = 5000,
                   seed: int = 0, folds: int = 3) -> float:
     """Cross-validated ROC AUC of a boosted-tree classifier telling real rows from synthetic (0.5 is ideal)."""
     n = min(rows, len(real), len(synthetic))
-    real, synthetic = _sample(real, n, seed), _sample(synthetic, n, seed + 1)
+    real, synthetic = sample_rows(real, n, seed), sample_rows(synthetic, n, seed + 1)
     fmap = FeatureMap(schema).fit(real)
     x = pd.concat([fmap.for_trees(real), fmap.for_trees(synthetic)], ignore_index=True)
     y = np.r_[np.zeros(len(real)), np.ones(len(synthetic))]
@@ -80,7 +77,7 @@ def ml_usefulness(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.Data
     if keep.sum() < 10:
         return None
     scores = []
-    for frame in (_sample(train, rows, seed), _sample(synthetic, rows, seed)):
+    for frame in (sample_rows(train, rows, seed), sample_rows(synthetic, rows, seed)):
         y = _target(frame[target], kind)
         present = ~pd.isna(y)
         scores.append(_fit_score(fmap.for_trees(frame)[present], y[present], test_x[keep], test_y[keep], task))

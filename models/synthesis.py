@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from models.base import Generator
-from tabular.matching import copied_rows, is_known, known_values
+from tabular.matching import copied_rows, is_known, known_values, row_keys
 from tabular.schema import Handling
 
 CHUNK_ROWS = 20_000  # rows drawn per step (one progress update each)
@@ -44,13 +44,13 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
     report = on_progress or (lambda *_: None)
     rng = np.random.default_rng(seed)
     chunks, made, removed = [], 0, 0
-    check_copies = drop_copies and real is not None
+    real_keys = row_keys(real, model.schema_) if drop_copies and real is not None else None
     for _ in range(-(-rows // CHUNK_ROWS) + MAX_ROUNDS):  # the chunks needed, plus a few to replace copies
         if made >= rows:
             break
         chunk = model.sample(min(CHUNK_ROWS, rows - made), seed=int(rng.integers(2**31)))
-        if check_copies:
-            copies = copied_rows(chunk, real, model.schema_)
+        if real_keys is not None:
+            copies = copied_rows(chunk, real_keys, model.schema_)
             removed += int(copies.sum())
             chunk = chunk[~copies]
         chunks.append(chunk)

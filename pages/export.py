@@ -33,7 +33,8 @@ rows = c1.number_input("Rows", 1, 5_000_000, trained.real_rows or (dataset.n_row
 seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="export_seed", help="Same seed, same rows.")
 file_format = c3.selectbox("File format", list(view.FORMATS), key="export_format")
 drop = st.checkbox("Remove synthetic rows identical to a real row", value=True, key="export_drop_copies",
-                   disabled=real is None, help="They are replaced by new draws, so you still get the rows you asked for."
+                   disabled=real is None,
+                   help="They are replaced by new draws, so you still get the rows you asked for."
                    + ("" if real is not None else " Needs the original table, which is not loaded."))
 
 task = state.get(state.EXPORT_TASK)

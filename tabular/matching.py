@@ -26,10 +26,14 @@ def row_keys(frame: pd.DataFrame, schema: TableSchema, columns: list[str] | None
     return pd.util.hash_pandas_object(plain, index=False).to_numpy()
 
 
-def copied_rows(synthetic: pd.DataFrame, real: pd.DataFrame, schema: TableSchema,
+def copied_rows(synthetic: pd.DataFrame, real: pd.DataFrame | np.ndarray, schema: TableSchema,
                 columns: list[str] | None = None) -> np.ndarray:
-    """A boolean mask over the synthetic rows: True where the row equals some real row."""
-    return np.isin(row_keys(synthetic, schema, columns), row_keys(real, schema, columns))
+    """A boolean mask over the synthetic rows: True where the row equals some real row.
+
+    ``real`` may be the real table or its ``row_keys`` (to hash a large table once for many checks).
+    """
+    keys = real if isinstance(real, np.ndarray) else row_keys(real, schema, columns)
+    return np.isin(row_keys(synthetic, schema, columns), keys)
 
 
 def known_values(real: pd.Series) -> set[str]:

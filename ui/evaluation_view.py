@@ -79,11 +79,12 @@ def report_button(dataset, trained, ev: Evaluation, key: str) -> None:
     """Download the standalone HTML report (built when clicked)."""
     def build() -> bytes:
         real, synthetic = chart_data(dataset, trained)
-        subtitle = f"{card(trained.generator).title}, trained {time.strftime('%Y-%m-%d', time.localtime(trained.finished_at))}"
+        day = time.strftime("%Y-%m-%d", time.localtime(trained.finished_at))
+        subtitle = f"{card(trained.generator).title}, trained {day}"
         return html_report(ev, real, synthetic, trained.model.schema_, f"{dataset.name}: synthetic data report",
                            subtitle).encode()
-    st.download_button("Download the report (HTML)", build, file_name=f"{file_stem(dataset.name)}_report.html", mime="text/html",
-                       key=key, icon=":material/description:", on_click="ignore",
+    st.download_button("Download the report (HTML)", build, file_name=f"{file_stem(dataset.name)}_report.html",
+                       mime="text/html", key=key, icon=":material/description:", on_click="ignore",
                        help="One file with every chart; opens in any browser, offline, without this app.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import streamlit as st
@@ -123,7 +124,7 @@ def _saving(action):
     """Run a workspace write; a full or read-only disk becomes a notice rather than an error."""
     try:
         return action(workspace())
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, sqlite3.Error) as exc:
         st.session_state[NOTICE] = ("Your work could not be saved to the project folder, so it will be lost when "
                                     f"this tab closes ({exc}).")
         return None

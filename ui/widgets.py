@@ -54,7 +54,8 @@ def require_dataset():
     dataset = state.get(state.DATASET)
     if dataset is None:
         st.info("This step needs a table to work on. Start by loading your own file or a sample dataset"
-                + (", or reopen a recent project." if state.get(state.PROJECT) is None else "."), icon=":material/info:")
+                + (", or reopen a recent project." if state.get(state.PROJECT) is None else "."),
+                icon=":material/info:")
         st.page_link(DATA_PAGE, label="Go to step 1: Data", icon=":material/arrow_back:")
         offer_recent_projects()
         st.stop()

@@ -141,7 +141,8 @@ class Workspace:
         path.write_bytes(content)
         with closing(self._connect()) as db, db:
             db.execute("INSERT INTO exports (project, model, created, file, rows, copies_removed) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (project_id, model_id, time.time(), file_name, rows, copies_removed))
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       (project_id, model_id, time.time(), file_name, rows, copies_removed))
         self._update(project_id)
         return path
 
@@ -156,21 +157,22 @@ class Workspace:
             db.execute(f"UPDATE projects SET {sets} WHERE id = ?", (*values, time.time(), project_id))
 
     # ----- reading ---------------------------------------------------------------------------------------
-    def recent(self, limit: int = 10) -> list[ProjectInfo]:
-        """Projects, most recently changed first, with their model count and best quality."""
-        query = """SELECT p.id, p.name, p.created, p.updated, p.rows, p.columns, p.data_kept, COUNT(m.id),
+    def recent(self, limit: int = 10, project_id: str | None = None) -> list[ProjectInfo]:
+        """Projects (or the one given), most recently changed first, with their model count and best quality."""
+        query = f"""SELECT p.id, p.name, p.created, p.updated, p.rows, p.columns, p.data_kept, COUNT(m.id),
                           MAX(json_extract(e.scores, '$.quality.quality'))
                    FROM projects p LEFT JOIN models m ON m.project = p.id LEFT JOIN evaluations e ON e.model = m.id
-                   GROUP BY p.id ORDER BY p.updated DESC LIMIT ?"""
+                   {"WHERE p.id = ?" if project_id else ""} GROUP BY p.id ORDER BY p.updated DESC LIMIT ?"""
         with closing(self._connect()) as db:
-            rows = db.execute(query, (limit,)).fetchall()
+            rows = db.execute(query, (project_id, limit) if project_id else (limit,)).fetchall()
         return [ProjectInfo(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8]) for r in rows]
 
     def open_project(self, project_id: str) -> OpenedProject:
         """Read a project back; files that cannot be read are listed in ``problems`` rather than raised."""
-        info = next((p for p in self.recent(limit=10_000) if p.id == project_id), None)
-        if info is None:
+        found = self.recent(1, project_id)
+        if not found:
             raise KeyError(project_id)
+        info = found[0]
         with closing(self._connect()) as db:
             schema_json = db.execute("SELECT schema FROM projects WHERE id = ?", (project_id,)).fetchone()[0]
             model_rows = db.execute("SELECT id, generator, preset, created, file, info FROM models WHERE project = ? "
