@@ -77,8 +77,9 @@ def headline(ev: Evaluation, trained) -> None:
 
 def report_button(dataset, trained, ev: Evaluation, key: str) -> None:
     """Download the standalone HTML report (built when clicked)."""
+    real, synthetic = chart_data(dataset, trained)  # here: the build below runs outside this session's thread
+
     def build() -> bytes:
-        real, synthetic = chart_data(dataset, trained)
         day = time.strftime("%Y-%m-%d", time.localtime(trained.finished_at))
         subtitle = f"{card(trained.generator).title}, trained {day}"
         return html_report(ev, real, synthetic, trained.model.schema_, f"{dataset.name}: synthetic data report",

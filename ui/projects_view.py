@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import streamlit as st
@@ -23,7 +24,7 @@ def _when(stamp: float) -> str:
 def _open(project_id: str) -> None:
     try:
         problems = state.open_project(project_id)
-    except (KeyError, OSError, ValueError) as exc:
+    except (KeyError, OSError, ValueError, sqlite3.Error) as exc:
         state.put(state.NOTICE, f"This project could not be opened ({exc}). It may have been deleted.")
         return
     if problems:
@@ -32,7 +33,12 @@ def _open(project_id: str) -> None:
 
 def recent_projects(limit: int = 8) -> bool:
     """One row per saved project (other than the open one) with Open and Delete; False when there are none."""
-    projects = [p for p in state.workspace().recent(limit + 1) if p.id != state.get(state.PROJECT)][:limit]
+    try:
+        saved = state.workspace().recent(limit + 1)
+    except (OSError, sqlite3.Error) as exc:
+        st.caption(f"Saved projects cannot be read from the project folder ({exc}).")
+        return False
+    projects = [p for p in saved if p.id != state.get(state.PROJECT)][:limit]
     if not projects:
         return False
     st.markdown("#### :material/history: Recent projects")
