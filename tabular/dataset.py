@@ -45,9 +45,21 @@ class Dataset:
         """The whole table in the types the schema describes."""
         return pd.DataFrame({name: self.typed_column(name) for name in self.schema.names})
 
-    def split(self, holdout_share: float = 0.2, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Typed training rows and held-out rows (never used to fit), split at random."""
-        typed = self.typed()
+    def typed_as(self, schema: TableSchema) -> pd.DataFrame:
+        """The table typed by another schema, e.g. the one a model was trained with before kinds were changed."""
+        return pd.DataFrame({c.name: self.typed_column(c.name) if self.schema.column(c.name).kind is c.kind
+                             else convert_column(self.raw[c.name], c) for c in schema.columns})
+
+    def split(self, holdout_share: float = 0.2, seed: int = 0,
+              schema: TableSchema | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Typed training rows and held-out rows (never used to fit), split at random.
+
+        Args:
+            holdout_share: share of rows held out.
+            seed: the same seed gives the same split.
+            schema: type the columns by this schema instead of the current one.
+        """
+        typed = self.typed() if schema is None else self.typed_as(schema)
         order = np.random.default_rng(seed).permutation(len(typed))
         cut = len(typed) - int(round(len(typed) * holdout_share))
         return typed.iloc[np.sort(order[:cut])], typed.iloc[np.sort(order[cut:])]

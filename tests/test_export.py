@@ -104,3 +104,16 @@ def test_load_like_explains_missing_columns(mixed):
 
     with pytest.raises(DataReadError, match="lacks columns of the real table: plan"):
         load_like(b"spend,visits\n1,2\n3,4\n", mixed.schema, "x.csv")
+
+
+def test_typed_as_reads_columns_as_a_model_learned_them():
+    from tabular.schema import TableSchema
+
+    dataset = load_dataset(EURO, "euro.csv")
+    learned = TableSchema.from_json(dataset.schema.to_json())  # the schema a model was trained with
+    before = dataset.typed()
+    dataset.set_kind("amount", Kind.CATEGORY)  # changed on the Data step afterwards
+    assert dataset.typed()["amount"].dtype != before["amount"].dtype
+    pd.testing.assert_frame_equal(dataset.typed_as(learned), before)
+    train, _ = dataset.split(0.25, seed=1, schema=learned)
+    assert train["amount"].dtype == before["amount"].dtype

@@ -131,3 +131,4 @@ def test_leaderboard_compares_generators_and_switches_the_one_in_use(project):
     assert list(board["Quality"]) == sorted(board["Quality"], reverse=True)  # best first
     at.selectbox(key="eval_pick_model").set_value(first.model_id).run()
     assert at.session_state["model"].model_id == first.model_id
+

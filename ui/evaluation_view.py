@@ -23,7 +23,7 @@ VERDICT_ICONS = {"external": ":material/check_circle:", "company": ":material/wa
 
 def split_for(dataset, trained) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The exact training rows and holdout the model was trained with."""
-    return dataset.split(trained.holdout_share, seed=trained.split_seed)
+    return dataset.split(trained.holdout_share, seed=trained.split_seed, schema=trained.model.schema_)
 
 
 def scoring_work(dataset, trained, target: str | None = None):

@@ -21,7 +21,7 @@ def real_rows_for(trained, dataset):
     """The real table to check copies against, when the loaded table is the one the model learned."""
     if dataset is None or trained.model_id not in state.models():
         return None
-    return dataset.typed()
+    return dataset.typed_as(trained.model.schema_)
 
 
 def export_work(trained, rows: int, seed: int, file_format: str, real, drop_copies: bool):
