@@ -44,6 +44,7 @@ def _apply_edits(dataset: Dataset, key: str, original: pd.DataFrame) -> None:
             if problem:
                 messages.append(problem)
     state.put(state.NOTICE, " ".join(messages) or None)
+    state.save(lambda ws, project: ws.save_schema(project, dataset.schema))  # a reopened project keeps the edits
     state.bump_profile()
 
 

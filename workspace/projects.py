@@ -11,16 +11,17 @@ import uuid
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from evaluation.scorecard import Evaluation
-from models.base import Generator, ModelError
-from models.jobs import TrainedModel
-from models.training import TrainingReport
 from tabular.dataset import Dataset
 from tabular.io import ReadReport
 from tabular.schema import TableSchema
+
+if TYPE_CHECKING:  # heavy (torch, scikit-learn): imported only when a project is opened or saved
+    from evaluation.scorecard import Evaluation
+    from models.jobs import TrainedModel
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "workspace_data"
 SCHEMA = """
@@ -179,6 +180,8 @@ class Workspace:
                                     "ORDER BY created", (project_id,)).fetchall()
             scores = dict(db.execute("SELECT e.model, e.scores FROM evaluations e JOIN models m ON m.id = e.model "
                                      "WHERE m.project = ?", (project_id,)).fetchall())
+        from evaluation.scorecard import Evaluation
+
         schema = TableSchema.from_json(schema_json)
         opened = OpenedProject(info, schema, None)
         folder = self.root / project_id
@@ -210,6 +213,10 @@ class Workspace:
     @staticmethod
     def _model(path: Path, model_id: str, generator: str, preset: str, info: dict,
                problems: list[str]) -> TrainedModel | None:
+        from models.base import Generator, ModelError
+        from models.jobs import TrainedModel
+        from models.training import TrainingReport
+
         try:
             model = Generator.load(path)
         except ModelError as exc:
