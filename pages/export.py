@@ -22,7 +22,7 @@ if trained is None:
     st.stop()
 
 show_notice()
-base_name = file_stem(dataset.name if dataset is not None else trained.generator)
+base_name = file_stem(state.project_name() or trained.generator)
 real = view.real_rows_for(trained, dataset)
 st.write(f"Generate synthetic rows with your **{card(trained.generator).title}**. The file has the original "
          "columns in their original order and formats; dropped columns are left out, ID columns get new unique "
@@ -32,10 +32,15 @@ rows = c1.number_input("Rows", 1, 5_000_000, trained.real_rows or (dataset.n_row
                        step=1000, key="export_rows", help="As many as the real table by default.")
 seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="export_seed", help="Same seed, same rows.")
 file_format = c3.selectbox("File format", list(view.FORMATS), key="export_format")
-drop = st.checkbox("Remove synthetic rows identical to a real row", value=True, key="export_drop_copies",
-                   disabled=real is None,
-                   help="They are replaced by new draws, so you still get the rows you asked for."
-                   + ("" if real is not None else " Needs the original table, which is not loaded."))
+if real is not None:
+    drop = st.checkbox("Remove synthetic rows identical to a real row", value=True, key="export_drop_copies",
+                       help="They are replaced by new draws, so you still get the rows you asked for.")
+else:
+    drop = st.checkbox("Remove synthetic rows identical to a real row", value=False, key="export_drop_copies_off",
+                       disabled=True, help="Needs the original table, which is not loaded.")
+    st.caption("Without the original table, rows and values cannot be checked against it: IDs are new and fake "
+               "values made up, but one could by chance equal a real value. Load the table (or open a project that "
+               "kept it) for these checks.")
 
 task = state.get(state.EXPORT_TASK)
 if st.button("Generate", key="export_generate", type="primary", icon=":material/auto_awesome:",
@@ -65,6 +70,9 @@ c1, c2 = st.columns(2)
 with c1:
     if evaluation is not None and dataset is not None:
         report_button(dataset, trained, evaluation, key="export_report")
+    elif evaluation is not None:
+        st.caption("The report draws real and synthetic data side by side, so it needs the original table, which "
+                   "this project did not keep.")
     else:
         st.caption("The quality and privacy report is ready once the Evaluate step has scored this generator.")
         st.page_link("pages/evaluate.py", label="Go to step 3: Evaluate", icon=":material/fact_check:")

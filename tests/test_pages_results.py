@@ -88,7 +88,8 @@ def test_export_from_an_uploaded_model_file_without_data(project):
                                                       "application/octet-stream").run()
     assert not at.exception
     assert at.session_state["model"].preset == "from file"
-    assert at.checkbox(key="export_drop_copies").disabled  # no real rows to compare with
+    assert at.checkbox(key="export_drop_copies_off").disabled  # no real rows to compare with
+    assert not at.checkbox(key="export_drop_copies_off").value
 
 
 def test_export_rejects_a_file_that_is_not_a_model():

@@ -88,6 +88,21 @@ def open_project(project_id: str) -> list[str]:
     return opened.problems
 
 
+def project_name() -> str | None:
+    """The open project's name (its table's name), even when the table itself was not kept."""
+    dataset = get(DATASET)
+    if dataset is not None:
+        return dataset.name
+    project = get(PROJECT)
+    if project is None:
+        return None
+    try:
+        found = workspace().recent(1, project)
+    except (OSError, sqlite3.Error):
+        return None
+    return found[0].name if found else None
+
+
 def models() -> dict:
     """Every generator of this project by id (an empty dict when none)."""
     return st.session_state.get(MODELS) or {}
