@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from evaluation.features import sample_rows
-from evaluation.privacy import LEVELS, PrivacyResult, privacy_scores
+from evaluation.privacy import LEVELS, SDMETRICS_DCR_ROWS, PrivacyResult, privacy_scores
 from evaluation.quality import QualityResult, ValidityResult, quality_scores, validity_scores
 from evaluation.utility import UsefulnessResult, detection_auc, ml_usefulness, target_candidates
 from tabular.schema import TableSchema
@@ -76,6 +76,15 @@ class Evaluation:
 
 
 
+def _sampled_checks(s: EvaluationSettings, rows: int, privacy: PrivacyResult | None) -> list[str]:
+    """Which checks looked at a sample rather than every row, in plain words."""
+    caps = [(s.quality_rows, "quality and validity"), (s.detection_rows, "detection")]
+    if privacy is not None:
+        caps += [(s.ml_rows, "ML usefulness"), (privacy.rows_used, "distances to real rows"),
+                 (min(SDMETRICS_DCR_ROWS, privacy.rows_used), "sdmetrics' DCR check")]
+    return [f"{cap:,} rows for {what}" for cap, what in caps if rows > cap]
+
+
 def evaluate(train: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
              holdout: pd.DataFrame | None = None, target: str | None = None,
              settings: EvaluationSettings | None = None, on_step: StepCallback | None = None) -> Evaluation:
@@ -113,9 +122,8 @@ def evaluate(train: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
     else:
         notes.append("No held-out real rows were given, so privacy distances and ML usefulness were skipped.")
     report(len(steps), len(steps), "Done")
-    sampled = max(len(train), len(synthetic)) > min(s.quality_rows, s.detection_rows, s.privacy_rows)
+    sampled = _sampled_checks(s, max(len(train), len(synthetic)), privacy)
     if sampled:
-        notes.append(f"Scores use random samples: up to {s.quality_rows:,} rows for quality and validity, "
-                     f"{s.detection_rows:,} for detection and {s.privacy_rows:,} for distances.")
+        notes.append("Some checks use a random sample: " + ", ".join(sampled) + ".")
     return Evaluation(quality, validity, detection, usefulness, privacy, len(train), len(synthetic),
-                      len(holdout) if holdout is not None else 0, sampled, time.perf_counter() - start, notes)
+                      len(holdout) if holdout is not None else 0, bool(sampled), time.perf_counter() - start, notes)

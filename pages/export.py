@@ -10,6 +10,8 @@ from ui.evaluation_view import report_button
 from ui.tasks import BackgroundTask, progress_panel
 from ui.widgets import offer_recent_projects, show_notice
 
+MAX_ROWS = 1_000_000  # rows per download from the browser (the file is built in memory)
+
 st.title("4 · Export")
 state.collect_training()
 trained, dataset = state.get(state.MODEL), state.get(state.DATASET)
@@ -28,8 +30,9 @@ st.write(f"Generate synthetic rows with your **{card(trained.generator).title}**
          "columns in their original order and formats; dropped columns are left out, ID columns get new unique "
          "values and personal-data columns get realistic fake values.")
 c1, c2, c3 = st.columns(3)
-rows = c1.number_input("Rows", 1, 5_000_000, trained.real_rows or (dataset.n_rows if dataset is not None else 1000),
-                       step=1000, key="export_rows", help="As many as the real table by default.")
+rows = c1.number_input("Rows", 1, MAX_ROWS, min(trained.real_rows or (dataset.n_rows if dataset else 1000), MAX_ROWS),
+                       step=1000, key="export_rows", help="As many as the real table by default. For more than "
+                       f"{MAX_ROWS:,}, use `python cli.py sample` with the model file.")
 seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="export_seed", help="Same seed, same rows.")
 file_format = c3.selectbox("File format", list(view.FORMATS), key="export_format")
 if real is not None:

@@ -55,10 +55,11 @@ def result_panel(result, content: bytes, file_format: str, file_name: str, schem
 
 
 def model_download(trained, base_name: str) -> None:
-    st.download_button("Download the model file", trained.model.to_bytes,
-                       file_name=f"{base_name}_{trained.generator}.pt", mime="application/octet-stream", key="export_model_download", icon=":material/save:",
-                       on_click="ignore", help="Generate more rows later, here or with `python cli.py sample`, "
-                                               "without the original data. The file holds no real rows.")
+    st.download_button("Download the model file", trained.model.to_bytes, key="export_model_download",
+                       file_name=f"{base_name}_{trained.generator}.pt", mime="application/octet-stream",
+                       icon=":material/save:", on_click="ignore",
+                       help="Generate more rows later, here or with `python cli.py sample`, without the original data. "
+                            "It holds what the generator learned (category names, value ranges), not your rows.")
 
 
 def model_upload() -> None:
