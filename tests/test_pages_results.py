@@ -130,6 +130,8 @@ def test_leaderboard_compares_generators_and_switches_the_one_in_use(project):
     assert len(board) == 2 and set(board["Generator"]) == {"Gaussian copula (balanced)",
                                                           "Variational autoencoder (TVAE) (fast)"}
     assert list(board["Quality"]) == sorted(board["Quality"], reverse=True)  # best first
+    assert scores[first.model_id].quality.quality > scores[second.model_id].quality.quality + 0.02
+    assert any("scored higher" in i.value for i in at.info)  # the two-epoch VAE's page points to the copula
     at.selectbox(key="eval_pick_model").set_value(first.model_id).run()
     assert at.session_state["model"].model_id == first.model_id
 

@@ -73,6 +73,13 @@ def headline(ev: Evaluation, trained) -> None:
                     help="Accuracy of a model trained on synthetic data, relative to one trained on real data.")
     for note in ev.notes:
         st.caption(note)
+    better = [(other.quality.quality, model_id) for model_id, other in state.evaluations().items()
+              if model_id in state.models() and other.quality.quality > q.quality + 0.02]
+    if better:
+        score, model_id = max(better)
+        st.info(f"Your **{card(state.models()[model_id].generator).title}** in this project scored higher "
+                f"({100 * score:.0f}/100). Pick it under *Compare generators* to export its data instead.",
+                icon=":material/lightbulb:")
 
 
 def report_button(dataset, trained, ev: Evaluation, key: str) -> None:
