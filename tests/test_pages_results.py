@@ -56,6 +56,9 @@ def test_evaluate_scores_in_background_then_shows_verdicts(project):
     assert [t.label for t in at.tabs][:5] == ["Column shapes", "Pair trends", "Detection & ML usefulness", "Privacy",
                                               "Validity"]
     assert at.selectbox(key="eval_column").options[0] == evaluation.quality.columns[0]["column"]  # worst first
+    weakest = min((p for p in evaluation.quality.pairs if p["score"] is not None), key=lambda p: p["score"])
+    hint = next(m.value for m in at.markdown if "reproduced least well" in m.value)
+    assert f"{weakest['column_1']} × {weakest['column_2']}" in hint
 
 
 def test_evaluate_explains_when_the_project_has_no_data(project):

@@ -118,6 +118,10 @@ def trends_section(ev: Evaluation, real: pd.DataFrame, synthetic: pd.DataFrame, 
     st.caption("How strongly each pair of columns goes together (0 = unrelated, 1 = fully), in the real data, the "
                "synthetic data, and the gap between them. Dark red squares are relationships the generator missed.")
     st.plotly_chart(plots.association_figure(names, real_m, synth_m), key="eval_heatmaps")
+    weakest = sorted((p for p in ev.quality.pairs if p["score"] is not None), key=lambda p: p["score"])[:5]
+    if weakest:
+        st.markdown("**Relationships reproduced least well** (sdmetrics pair score, 100 = identical): " + ", ".join(
+            f"{p['column_1']} × {p['column_2']} ({100 * p['score']:.0f})" for p in weakest) + ".")
     c1, c2 = st.columns(2)
     a = c1.selectbox("First column", names, key="eval_pair_a")
     b = c2.selectbox("Second column", [n for n in names if n != a], key="eval_pair_b")
