@@ -64,6 +64,15 @@ def quality_scores(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSch
         columns=sorted(columns, key=lambda c: (c["score"] is not None, c["score"] or 0)), pairs=pairs)
 
 
+def weakest_pairs(result: QualityResult, k: int = 5) -> str:
+    """The k column pairs sdmetrics scored lowest, as one plain sentence ('' when there are none)."""
+    pairs = sorted((p for p in result.pairs if p["score"] is not None), key=lambda p: p["score"])[:k]
+    if not pairs:
+        return ""
+    return ("Relationships reproduced least well (sdmetrics pair score, 100 = identical): "
+            + ", ".join(f"{p['column_1']} × {p['column_2']} ({100 * p['score']:.0f})" for p in pairs) + ".")
+
+
 def _num(value) -> float | None:
     try:
         value = float(value)

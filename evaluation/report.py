@@ -9,7 +9,7 @@ import pandas as pd
 
 from evaluation import plots
 from evaluation.privacy import LEVELS
-from evaluation.quality import associations
+from evaluation.quality import associations, weakest_pairs
 from evaluation.scorecard import Evaluation
 from tabular.schema import TableSchema
 
@@ -84,7 +84,8 @@ def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFr
     names, real_m, synth_m = associations(real, synthetic, schema)
     if len(names) > 1:
         parts += ["<h2>Column pair trends</h2><p>How strongly columns go together (0 = unrelated, 1 = fully).</p>",
-                  fig(plots.association_figure(names, real_m, synth_m))]
+                  fig(plots.association_figure(names, real_m, synth_m)),
+                  f"<p>{html.escape(weakest_pairs(q))}</p>"]
     parts += _privacy_section(p, fig)
     if evaluation.validity:
         parts += ["<h2>Validity</h2>", _table(evaluation.validity.columns, [

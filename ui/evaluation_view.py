@@ -9,7 +9,7 @@ import streamlit as st
 
 from evaluation import plots
 from evaluation.privacy import LEVELS
-from evaluation.quality import associations
+from evaluation.quality import associations, weakest_pairs
 from evaluation.report import html_report
 from evaluation.scorecard import Evaluation, evaluate
 from evaluation.utility import ml_usefulness, target_candidates
@@ -118,10 +118,8 @@ def trends_section(ev: Evaluation, real: pd.DataFrame, synthetic: pd.DataFrame, 
     st.caption("How strongly each pair of columns goes together (0 = unrelated, 1 = fully), in the real data, the "
                "synthetic data, and the gap between them. Dark red squares are relationships the generator missed.")
     st.plotly_chart(plots.association_figure(names, real_m, synth_m), key="eval_heatmaps")
-    weakest = sorted((p for p in ev.quality.pairs if p["score"] is not None), key=lambda p: p["score"])[:5]
-    if weakest:
-        st.markdown("**Relationships reproduced least well** (sdmetrics pair score, 100 = identical): " + ", ".join(
-            f"{p['column_1']} × {p['column_2']} ({100 * p['score']:.0f})" for p in weakest) + ".")
+    if weakest_pairs(ev.quality):
+        st.markdown(weakest_pairs(ev.quality))
     c1, c2 = st.columns(2)
     a = c1.selectbox("First column", names, key="eval_pair_a")
     b = c2.selectbox("Second column", [n for n in names if n != a], key="eval_pair_b")
