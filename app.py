@@ -1,11 +1,14 @@
 """Synthetic Data Studio: the Streamlit entry, with the four wizard steps and the sidebar status."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import state
 from ui.widgets import sidebar_status
 
-st.set_page_config(page_title="Synthetic Data Studio", page_icon=":material/auto_awesome:", layout="wide")
+ICON = Path(__file__).resolve().parent / "assets" / "favicon.png"  # local: the app must work offline
+st.set_page_config(page_title="Synthetic Data Studio", page_icon=str(ICON), layout="wide")
 state.init()
 state.collect_training()
 

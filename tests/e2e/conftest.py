@@ -87,6 +87,9 @@ def page(browser, app_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     tab = context.new_page()
     tab.set_default_timeout(60_000)
+    tab.external_requests = []  # the app must work offline: nothing may be fetched from elsewhere
+    tab.on("request", lambda r: r.url.startswith(("http", "ws")) and not r.url.startswith(
+        (app_url, app_url.replace("http", "ws"))) and tab.external_requests.append(r.url))
     tab.goto(app_url)
     yield tab
     context.close()

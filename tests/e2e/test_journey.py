@@ -75,3 +75,4 @@ def test_journey_train_evaluate_export_refresh_reopen(page):
     page.get_by_role("link", name="3 · Evaluate").click()
     expect(page.get_by_role("heading", name="Quality")).to_be_visible()  # scores come back without rescoring
     shot(page, "reopened_evaluate")
+    assert page.external_requests == []  # no fonts, icons or scripts from the internet
