@@ -9,7 +9,7 @@ import streamlit as st
 
 from evaluation import plots
 from evaluation.privacy import LEVELS
-from evaluation.quality import associations, weakest_pairs
+from evaluation.quality import BANDS, associations, weakest_pairs
 from evaluation.report import html_report
 from evaluation.scorecard import Evaluation, evaluate
 from evaluation.utility import ml_usefulness, target_candidates
@@ -60,7 +60,9 @@ def headline(ev: Evaluation, trained) -> None:
         st.plotly_chart(plots.quality_gauge(q.quality), key="eval_gauge")
     with c2:
         st.markdown(f"### Quality {100 * q.quality:.0f} / 100: **{q.band}**")
-        st.markdown(f"Fit for {q.fit_for}.")
+        st.markdown(f"Fit for {q.fit_for}.", help="Bands: " + ", ".join(
+            f"{name} from {100 * low:.0f}" for low, name, _ in BANDS) + ". The score is the average of column shapes "
+            "and pair trends, as sdmetrics computes it.")
         if p is not None:
             box = {"external": st.success, "company": st.warning, "team": st.error}[p.verdict]
             box(f"**Privacy: {LEVELS[p.verdict]}.** {p.reasons[0]}", icon=VERDICT_ICONS[p.verdict])

@@ -43,7 +43,7 @@ def recent_projects(limit: int = 8) -> bool:
         return False
     st.markdown("#### :material/history: Recent projects")
     for p in projects:
-        c1, c2, c3, c4 = st.columns([4, 4, 1.2, 1.2], vertical_alignment="center")
+        c1, c2, c3, c4 = st.columns([4, 4, 1.3, 1.5], vertical_alignment="center")
         c1.markdown(f"**{p.name}**  \n{p.rows:,} rows × {p.columns} columns · changed {_when(p.updated)}")
         quality = f", best quality {100 * p.best_quality:.0f}/100" if p.best_quality is not None else ""
         data = "original table kept" if p.data_kept else "original table not kept"
