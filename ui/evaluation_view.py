@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from evaluation import plots
+from evaluation.features import sample_rows
 from evaluation.privacy import LEVELS
 from evaluation.quality import BANDS, associations, weakest_pairs
 from evaluation.report import html_report
@@ -40,7 +41,7 @@ def scoring_work(dataset, trained, target: str | None = None):
 
 def chart_samples(train: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = min(CHART_ROWS, len(train), len(synthetic))
-    return train.sample(n, random_state=0), synthetic.sample(n, random_state=1)
+    return sample_rows(train, n, 0), sample_rows(synthetic, n, 1)
 
 
 def chart_data(dataset, trained) -> tuple[pd.DataFrame, pd.DataFrame]:
