@@ -52,12 +52,13 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_generators(args: argparse.Namespace) -> int:
     from models import registry
 
+    pad = " " * 16
     for name in registry.names():
         card = registry.card(name)
-        print(f"{name:8s} {card.title}")
-        print(f"         good at: {card.good_at}")
-        print(f"         speed:   {card.speed}")
-        print(f"         quality: {card.quality}")
+        print(f"{name:15s} {card.title}")
+        print(f"{pad}good at: {card.good_at}")
+        print(f"{pad}speed:   {card.speed}")
+        print(f"{pad}quality: {card.quality}")
     return 0
 
 
@@ -85,19 +86,20 @@ class ProgressBar:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from models import registry
-    from models.training import TrainingOptions
+    from models.jobs import TrainingRequest, split_rows, train_model
     from tabular.export import write_table
 
+    if args.rows is not None and args.rows < 1:
+        raise ModelError("--rows must be a positive number of rows.")
     dataset = load_dataset(args.data)
-    preset = "balanced" if args.epochs is None and args.budget is None else args.preset
-    model = registry.create(args.generator, preset, epochs=args.epochs)
-    train, holdout = dataset.split(0.2, seed=args.seed)
-    bar = ProgressBar(f"training {args.generator}")
-    model.fit(train, dataset.schema, on_progress=bar, options=TrainingOptions(budget_seconds=args.budget),
-              validation=holdout if len(holdout) >= 20 else None, seed=args.seed)
-    report = model.report_
-    bar.close(f"trained in {report.seconds:.1f}s over {report.epochs_run} epochs"
-              + (f"; {report.message}" if report.message else ""))
+    generator = args.generator or registry.recommended(dataset.n_rows, len(dataset.schema.modelled()))
+    overrides = {"epochs": args.epochs} if args.epochs is not None else {}
+    request = TrainingRequest(generator, args.preset, overrides, args.budget, args.seed)
+    bar = ProgressBar(f"training {generator} ({registry.PRESET_LABELS[args.preset]})")
+    trained = train_model(request, split_rows(dataset, request.holdout_share, args.seed), dataset.schema, bar)
+    model, report = trained.model, trained.report
+    bar.close(f"trained in {report.seconds:.1f}s over {report.epochs_run} epochs on {report.threads or 'GPU'} "
+              f"thread(s)" + (f"; {report.message}" if report.message else ""))
     rows = args.rows or dataset.n_rows
     synthetic = model.sample(rows, seed=args.seed)
     write_table(synthetic, args.out, dataset.schema)
@@ -112,6 +114,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from models.base import Generator
     from tabular.export import write_table
 
+    if args.rows < 1:
+        raise ModelError("--rows must be a positive number of rows.")
     model = Generator.load(args.model)
     synthetic = model.sample(args.rows, seed=args.seed)
     write_table(synthetic, args.out, model.schema_)
@@ -164,7 +168,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-GENERATORS = ["copula", "vae", "gan"]  # models.registry names; listed here so 'profile' need not import torch
+# models.registry names; listed here so that 'profile' need not import torch (a test keeps them in step)
+GENERATORS = ["autoregressive", "diffusion", "copula", "vae", "gan"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -180,12 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = commands.add_parser("generate", help="train a generator on a table and write synthetic rows")
     gen.add_argument("data", help="the real table (csv, tsv, xlsx or parquet)")
-    gen.add_argument("--generator", default="vae", choices=GENERATORS, help="see 'generators' (default: vae)")
+    gen.add_argument("--generator", choices=GENERATORS,
+                     help="see 'generators' (default: the one suggested for the table's size)")
     gen.add_argument("--out", required=True, help="where to write the synthetic table (csv, tsv, xlsx, parquet)")
     gen.add_argument("--rows", type=int, help="rows to generate (default: as many as the real table)")
-    gen.add_argument("--epochs", type=int, help="passes over the data (default: the Balanced preset)")
+    gen.add_argument("--preset", default="balanced", choices=["fast", "balanced", "best"],
+                     help="how long to train (default: balanced); --epochs overrides its number of epochs")
+    gen.add_argument("--epochs", type=int, help="passes over the data (default: the preset's)")
     gen.add_argument("--budget", type=float, help="stop training after this many seconds")
-    gen.add_argument("--preset", default="balanced", choices=["fast", "balanced", "best"])
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--save-model", help="also save the trained model here (.pt)")
     gen.set_defaults(func=cmd_generate)

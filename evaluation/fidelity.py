@@ -31,38 +31,52 @@ def _tv_complement(real: np.ndarray, synth: np.ndarray, slots: int) -> float:
 BINS = 10  # quantile bins per continuous column for the pair comparison
 
 
-def _binned(real: pd.DataFrame, synth: pd.DataFrame, encoder: TableEncoder) -> list[tuple[np.ndarray, ...]]:
-    """Per column: slot codes of real and synthetic values and the number of slots (numbers in bins)."""
-    out = []
-    for name, codec in encoder.codecs_.items():
-        if codec.discrete:
-            out.append((codec.codes(real[name]), codec.codes(synth[name]), len(codec.slots)))
-            continue
-        a, b = codec.to_normal(real[name]), codec.to_normal(synth[name])
-        edges = np.unique(np.nanquantile(a, np.linspace(0, 1, BINS + 1)[1:-1])) if np.isfinite(a).any() else []
-        code = [np.where(np.isnan(v), len(edges) + 1, np.searchsorted(edges, v)) for v in (a, b)]
-        out.append((code[0], code[1], len(edges) + 2))
-    return out
+class FidelityReference:
+    """The real rows' side of the live score, computed once so each measurement only encodes synthetic rows."""
+
+    def __init__(self, real: pd.DataFrame, encoder: TableEncoder) -> None:
+        self.encoder = encoder
+        self.columns: list[tuple] = []  # (name, codec, real values or codes, bin edges or None, slots)
+        for name, codec in encoder.codecs_.items():
+            if codec.discrete:
+                self.columns.append((name, codec, codec.codes(real[name]), None, len(codec.slots)))
+                continue
+            z = codec.to_normal(real[name])
+            edges = np.unique(np.nanquantile(z, np.linspace(0, 1, BINS + 1)[1:-1])) if np.isfinite(z).any() else []
+            self.columns.append((name, codec, z, np.asarray(edges), len(edges) + 2))
+        self.real_codes = [self._bins(values, edges) if edges is not None else values
+                           for _, _, values, edges, _ in self.columns]
+
+    @staticmethod
+    def _bins(z: np.ndarray, edges: np.ndarray) -> np.ndarray:
+        return np.where(np.isnan(z), len(edges) + 1, np.searchsorted(edges, z))
+
+    def score(self, synth: pd.DataFrame) -> dict:
+        """Scores in [0, 1] (1 is a perfect match): ``shapes``, ``trends`` and their mean ``score``.
+
+        Shapes: KS complement for numbers and dates, total-variation complement for categories.
+        Trends: total-variation complement of every pair's joint distribution, numbers binned by quantile.
+        """
+        shapes, codes = [], []
+        for (name, codec, real, edges, slots), real_code in zip(self.columns, self.real_codes):
+            if edges is None:
+                synth_code = codec.codes(synth[name])
+                shapes.append(_tv_complement(real, synth_code, slots))
+            else:
+                z = codec.to_normal(synth[name])
+                shapes.append(_ks_complement(real, z))
+                synth_code = self._bins(z, edges)
+            codes.append((real_code, synth_code, slots))
+        pairs = []
+        for i in range(len(codes)):
+            for j in range(i + 1, len(codes)):
+                (ra, sa, ka), (rb, sb, kb) = codes[i], codes[j]
+                pairs.append(_tv_complement(ra * kb + rb, sa * kb + sb, ka * kb))
+        shape = float(np.mean(shapes)) if shapes else 1.0
+        trends = float(np.mean(pairs)) if pairs else 1.0
+        return {"shapes": shape, "trends": trends, "score": (shape + trends) / 2}
 
 
 def quick_fidelity(real: pd.DataFrame, synth: pd.DataFrame, encoder: TableEncoder) -> dict:
-    """Scores in [0, 1] (1 is a perfect match): ``shapes``, ``trends`` and their mean ``score``.
-
-    Shapes: KS complement for numbers and dates, total-variation complement for categories.
-    Trends: total-variation complement of every pair's joint distribution, numbers binned by quantile.
-    """
-    shapes = []
-    for name, codec in encoder.codecs_.items():
-        if codec.discrete:
-            shapes.append(_tv_complement(codec.codes(real[name]), codec.codes(synth[name]), len(codec.slots)))
-        else:
-            shapes.append(_ks_complement(codec.to_normal(real[name]), codec.to_normal(synth[name])))
-    binned = _binned(real, synth, encoder)
-    pairs = []
-    for i in range(len(binned)):
-        for j in range(i + 1, len(binned)):
-            (ra, sa, ka), (rb, sb, kb) = binned[i], binned[j]
-            pairs.append(_tv_complement(ra * kb + rb, sa * kb + sb, ka * kb))
-    shape = float(np.mean(shapes)) if shapes else 1.0
-    trends = float(np.mean(pairs)) if pairs else 1.0
-    return {"shapes": shape, "trends": trends, "score": (shape + trends) / 2}
+    """One-off live score of ``synth`` against ``real`` (see ``FidelityReference.score``)."""
+    return FidelityReference(real, encoder).score(synth)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import dataclasses
+import io
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
@@ -13,15 +12,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from models.training import (
-    ProgressCallback,
-    TrainingControl,
-    TrainingOptions,
-    TrainingReport,
-    TrainingSession,
-    pick_device,
-)
+from models.compute import pick_device, seeded_generator, thread_limit, training_threads
+from models.nets import init_parameters
+from models.training import ProgressCallback, TrainingControl, TrainingOptions, TrainingReport, TrainingSession
 from tabular.encoding import TableEncoder
+from tabular.representations import OneHot, Representation
 from tabular.schema import Handling, Kind, TableSchema
 from tabular.surrogates import SurrogateMaker
 
@@ -37,13 +32,17 @@ class Generator(ABC):
     """Base class: validate and encode in ``fit``, decode in ``sample``; subclasses learn and draw.
 
     Subclasses set ``name`` and ``Config`` (a dataclass) and implement ``_fit``, ``_sample`` and
-    ``_networks``. ``representation`` says which encoding they read: "onehot" (the encoded matrix) or
-    "normal" (one normal score per column, for copula-style models).
+    ``_networks``. ``representation`` (see ``tabular.representations``) is the form of the shared encoding
+    they read: one-hot rows, normal scores, tokens, or numbers and tokens.
+
+    Everything random in a fit comes from the fit's own generators (``rng_`` for NumPy, ``torch_rng_`` for
+    PyTorch, on the model's device), and the fit runs with this training's share of the CPU threads, so
+    trainings running side by side neither disturb each other's results nor oversubscribe the cores.
     """
 
     name: ClassVar[str]
     Config: ClassVar[type]
-    representation: ClassVar[str] = "onehot"
+    representation: ClassVar[Representation] = OneHot()
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
         self.config = dataclasses.replace(config or self.Config(), **overrides)
@@ -60,24 +59,28 @@ class Generator(ABC):
             on_progress: called with a ``ProgressEvent`` after every epoch; returning False stops.
             control: lets another thread cancel the fit.
             options: budget, early stopping and live-fidelity settings.
-            validation: held-out rows (typed) for the live fidelity score and early stopping.
+            validation: rows held out of the fit (typed), for the live quality, the held-out loss and early
+                stopping.
             seed: makes the fit reproducible.
         """
         self._check(table, schema)
         seed = self.config.seed if seed is None else seed
-        torch.manual_seed(seed)
         self.rng_ = np.random.default_rng(seed)
         self.device_ = pick_device()
+        self.torch_rng_ = seeded_generator(seed, self.device_)
         self.schema_ = TableSchema.from_json(schema.to_json())
         self.encoder_ = TableEncoder().fit(table, self.schema_)
         self.surrogates_ = SurrogateMaker().fit(table, self.schema_)
         self.constants_ = self._constants(table)
         data = self._encode(table)
+        held_out = self._encode(validation) if validation is not None and len(validation) else None
         session = TrainingSession(self, self._planned_epochs(), validation, on_progress, control,
-                                  options or TrainingOptions())
-        with _cpu_threads(self.config.threads if self.device_.type == "cpu" else None):
+                                  options or TrainingOptions(), held_out)
+        threads = self._threads()
+        with thread_limit(threads):
             self._fit(data, session)
         self.report_: TrainingReport = session.finish()
+        self.report_.threads = threads or 0
         return self
 
     def sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
@@ -164,21 +167,24 @@ class Generator(ABC):
         return int(getattr(self.config, "epochs", 1))
 
     # ----- helpers ----------------------------------------------------------------------------------------
-    def _encode(self, table: pd.DataFrame) -> np.ndarray:
-        if self.representation == "normal":
-            return self.encoder_.normal_scores(table, self.rng_)
-        return self.encoder_.transform(table)
+    def _threads(self) -> int | None:
+        """CPU threads for this fit: the configured number, else this training's share (None on a GPU)."""
+        if self.device_.type != "cpu":
+            return None
+        return getattr(self.config, "threads", None) or training_threads()
+
+    def _init_networks(self) -> None:
+        """Draw the networks' starting weights from this fit's generator."""
+        init_parameters(self._networks().values(), self.torch_rng_)
+
+    def _encode(self, table: pd.DataFrame):
+        return self.representation.encode(self.encoder_, table, self.rng_)
 
     def _decode_sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
-        """Model columns only, decoded to typed values."""
-        generator = torch.Generator(device="cpu")
-        generator.manual_seed(int(np.random.default_rng(seed).integers(2**62)) if seed is not None
-                              else int(torch.seed()))
-        rng = np.random.default_rng(seed)
-        matrix = self._sample(n, generator)
-        if self.representation == "normal":
-            return self.encoder_.from_normal_scores(matrix, rng)
-        return self.encoder_.inverse_transform(matrix, rng)
+        """Model columns only, decoded to typed values. Draws from generators of its own (thread-safe)."""
+        draw_seed = int(np.random.default_rng(seed).integers(2**62))
+        data = self._sample(n, seeded_generator(draw_seed, torch.device("cpu")))
+        return self.representation.decode(self.encoder_, data, np.random.default_rng(seed))
 
     def _constants(self, table: pd.DataFrame) -> dict[str, str | None]:
         """The one value of each constant column, as text (revived by kind when sampling)."""
@@ -203,17 +209,3 @@ class Generator(ABC):
     def _require_fitted(self) -> None:
         if not hasattr(self, "encoder_"):
             raise ModelError("This generator has not been trained yet.")
-
-
-@contextlib.contextmanager
-def _cpu_threads(threads: int | None):
-    """Use this many CPU threads for PyTorch inside the block (process-wide, restored afterwards)."""
-    if not threads:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

@@ -9,6 +9,7 @@ import torch
 
 from models.base import Generator
 from models.training import TrainingSession
+from tabular.representations import NormalScores
 
 
 @dataclass
@@ -18,7 +19,7 @@ class CopulaConfig:
     shrinkage: float = 0.01  # pull the correlation matrix towards identity, keeps it invertible
     seed: int = 0  # makes fit and sampling reproducible
     epochs: int = 1  # the copula fits in one pass; kept so every generator reports epochs
-    threads: int | None = None  # CPU threads while fitting (None: PyTorch's default)
+    threads: int | None = None  # CPU threads while fitting (None: this training's share of the cores)
 
 
 class _Correlation(torch.nn.Module):
@@ -34,7 +35,7 @@ class GaussianCopula(Generator):
 
     name = "copula"
     Config = CopulaConfig
-    representation = "normal"
+    representation = NormalScores()
 
     def _fit(self, data: np.ndarray, session: TrainingSession) -> None:
         self._build({"dim": data.shape[1]})

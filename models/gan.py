@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from models.base import Generator
-from models.nets import Residual, SpanIndex, mlp
+from models.nets import MLP, Residual, SpanIndex
 from models.training import TrainingSession
 from tabular.encoding import Span
 
@@ -20,15 +20,14 @@ class GANConfig:
 
     epochs: int = 150  # passes over the data (early stopping may end sooner)
     batch_size: int = 500  # rows per step; must be a multiple of ``pac``
-    generator_lr: float = 2e-4  # Adam step size of the generator (CTGAN's default)
-    discriminator_lr: float = 2e-4  # Adam step size of the critic
+    learning_rate: float = 2e-4  # Adam step size of the generator and the critic (CTGAN's default)
     weight_decay: float = 1e-6  # L2 penalty on the generator's weights
     noise_dim: int = 128  # size of the random input of the generator
     hidden: int = 256  # width of the generator's residual blocks and the critic's layers
     pac: int = 10  # rows judged together by the critic (PacGAN), against mode collapse
     gradient_penalty: float = 10.0  # weight of the WGAN-GP penalty
     seed: int = 0  # makes fit and sampling reproducible
-    threads: int | None = None  # CPU threads while fitting (None: PyTorch's default, all cores)
+    threads: int | None = None  # CPU threads while fitting (None: this training's share of the cores)
 
 
 class ConditionSampler:
@@ -102,10 +101,10 @@ class _Critic(nn.Module):
     def __init__(self, dim: int, hidden: int, pac: int) -> None:
         super().__init__()
         self.pac = pac
-        self.net = mlp([dim * pac, hidden, hidden, 1], dropout=0.5, slope=0.2)
+        self.net = MLP([dim * pac, hidden, hidden, 1], dropout=0.5, slope=0.2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.reshape(-1, x.shape[1] * self.pac))
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.net(x.reshape(-1, x.shape[1] * self.pac), generator)
 
 
 class ConditionalGAN(Generator):
@@ -134,22 +133,27 @@ class ConditionalGAN(Generator):
         cfg = self.config
         self.sampler_ = ConditionSampler(data, self.encoder_.spans_, self.rng_)
         self._build({"dim": data.shape[1], "cond": self.sampler_.width})
+        self._init_networks()
         batch = max(cfg.pac, min(cfg.batch_size, len(data)) // cfg.pac * cfg.pac)
         real_all = torch.from_numpy(data).to(self.device_)
-        opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=cfg.generator_lr, betas=(0.5, 0.9),
+        opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9),
                                  weight_decay=cfg.weight_decay)
-        opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.discriminator_lr, betas=(0.5, 0.9))
+        opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9))
         steps = max(len(data) // batch, 1)
         for epoch in range(1, cfg.epochs + 1):
             losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session)
             if not session.epoch_end(epoch, losses):
                 break
 
-    def _fake(self, cond: torch.Tensor, generator: torch.Generator | None = None
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-        noise = torch.randn(len(cond), self.config.noise_dim, generator=generator).to(self.device_)
-        raw = self.generator_net_(torch.cat([noise, cond], dim=1) if cond.shape[1] else noise)
-        return raw, self.spans_.activate(raw, tau=0.2)
+    def _raw(self, cond: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The generator's output before activation, for one condition vector per row."""
+        noise = torch.randn(len(cond), self.config.noise_dim, generator=generator, device=generator.device)
+        noise = noise.to(self.device_)
+        return self.generator_net_(torch.cat([noise, cond], dim=1) if cond.shape[1] else noise)
+
+    def _fake(self, cond: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        raw = self._raw(cond, generator)
+        return raw, self.spans_.activate(raw, tau=0.2, generator=generator)
 
     def _epoch(self, real_all, batch, steps, opt_g, opt_d, session) -> dict[str, float]:
         self.generator_net_.train(), self.critic_net_.train()
@@ -174,12 +178,12 @@ class ConditionalGAN(Generator):
 
     def _critic_step(self, real_all, batch, opt_d) -> float:
         cond, _, _, rows = self._batch_conditions(batch)
-        real = real_all[rows.to(self.device_)]
-        perm = torch.randperm(batch, device=self.device_)  # real rows are scored with a shuffled condition
-        _, fake = self._fake(cond)
-        real_in = torch.cat([real, cond[perm]], dim=1)
+        real = real_all[rows.to(self.device_)]  # each real row was drawn for its condition: they stay paired
+        _, fake = self._fake(cond, self.torch_rng_)
+        real_in = torch.cat([real, cond], dim=1)
         fake_in = torch.cat([fake.detach(), cond], dim=1)
-        loss = self.critic_net_(fake_in).mean() - self.critic_net_(real_in).mean()
+        g = self.torch_rng_
+        loss = self.critic_net_(fake_in, g).mean() - self.critic_net_(real_in, g).mean()
         loss = loss + self._gradient_penalty(real_in, fake_in)
         opt_d.zero_grad(set_to_none=True)
         loss.backward()
@@ -188,17 +192,19 @@ class ConditionalGAN(Generator):
 
     def _gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         pac = self.config.pac
-        alpha = torch.rand(real.shape[0] // pac, 1, 1, device=self.device_).repeat(1, pac, real.shape[1])
-        mixed = (alpha.reshape(-1, real.shape[1]) * real + (1 - alpha.reshape(-1, real.shape[1])) * fake)
+        alpha = torch.rand(real.shape[0] // pac, 1, 1, device=self.device_, generator=self.torch_rng_)
+        alpha = alpha.repeat(1, pac, real.shape[1]).reshape(-1, real.shape[1])
+        mixed = alpha * real + (1 - alpha) * fake
         mixed.requires_grad_(True)
-        grads = torch.autograd.grad(self.critic_net_(mixed).sum(), mixed, create_graph=True)[0]
+        critic = self.critic_net_(mixed, self.torch_rng_)
+        grads = torch.autograd.grad(critic.sum(), mixed, create_graph=True)[0]
         norms = grads.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
         return self.config.gradient_penalty * ((norms - 1) ** 2).mean()
 
     def _generator_step(self, batch, opt_g) -> float:
         cond, cols, cats, _ = self._batch_conditions(batch)
-        raw, fake = self._fake(cond)
-        loss = -self.critic_net_(torch.cat([fake, cond], dim=1)).mean()
+        raw, fake = self._fake(cond, self.torch_rng_)
+        loss = -self.critic_net_(torch.cat([fake, cond], dim=1), self.torch_rng_).mean()
         if cols is not None:
             loss = loss + self._condition_loss(raw, cols, cats)
         opt_g.zero_grad(set_to_none=True)
@@ -209,8 +215,7 @@ class ConditionalGAN(Generator):
     def _condition_loss(self, raw: torch.Tensor, cols: np.ndarray, cats: np.ndarray) -> torch.Tensor:
         """Cross-entropy making the generated row carry the category it was asked for."""
         blocks = torch.from_numpy(self.block_index_[cols]).to(self.device_)
-        rows = torch.arange(len(raw), device=self.device_)
-        picked = self.spans_.log_probs(raw)[rows, blocks, torch.from_numpy(cats).to(self.device_)]
+        picked = self.spans_.block_log_prob(raw, blocks, torch.from_numpy(cats).to(self.device_))
         return -picked.mean()
 
     @torch.no_grad()
@@ -220,8 +225,7 @@ class ConditionalGAN(Generator):
             self.sampler_ = _LoadedConditions(self.encoder_.spans_, self.condition_probs_)
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
         cond = torch.from_numpy(self.sampler_.for_sampling(n, rng)).to(self.device_)
-        raw, _ = self._fake(cond, generator)
-        return self.spans_.draw(raw, None, generator)
+        return self.spans_.draw(self._raw(cond, generator), None, generator)
 
 
 class _LoadedConditions(ConditionSampler):

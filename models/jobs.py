@@ -1,24 +1,37 @@
-"""Background training: each fit runs in a worker thread; a shared queue caps how many run at once."""
+"""Training as the app, the command line and the benchmarks run it: the row split, the fit, and the
+background queue (each fit in a worker thread; a shared queue caps how many run at once)."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from models import registry
 from models.base import Generator, ModelError
-from models.training import ProgressEvent, TrainingControl, TrainingOptions, TrainingReport, TrainingStopped
+from models.compute import TRAINING_SLOTS
+from models.training import (
+    ProgressCallback,
+    ProgressEvent,
+    TrainingControl,
+    TrainingOptions,
+    TrainingReport,
+    TrainingStopped,
+)
+from tabular.dataset import Dataset
 from tabular.schema import TableSchema
 
-MAX_TRAININGS = int(os.environ.get("SDS_MAX_TRAININGS", "2"))  # trainings running at once on this server
+MAX_TRAININGS = TRAINING_SLOTS  # trainings running at once on this server (SDS_MAX_TRAININGS)
 ABANDON_AFTER = 60.0  # seconds a job's owner may be gone (closed tab) before the job is cancelled
 WATCH_EVERY = 5.0  # seconds between checks for abandoned jobs
+HOLDOUT_SHARE = 0.2  # real rows set aside for the Evaluate step: never learned, never used to steer training
+VALIDATION_SHARE = 0.1  # training rows set aside to watch the fit (live quality, held-out loss, early stop)
+VALIDATION_ROWS = (20, 1000)  # fewer than 20 is no yardstick (then every training row is learned); cap
 
 
 @dataclass
@@ -30,11 +43,56 @@ class TrainingRequest:
     overrides: dict = field(default_factory=dict)  # config fields the user changed
     budget_seconds: float | None = None
     seed: int = 0  # seeds the fit and the train/holdout split
-    holdout_share: float = 0.2  # share of real rows set aside before the fit (see Dataset.split)
+    holdout_share: float = HOLDOUT_SHARE  # share of real rows set aside before the fit (see Dataset.split)
 
 
 def new_model_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class RowSplit:
+    """The real rows of one training: what is learned, what watches the fit, what is kept for evaluation."""
+
+    fit: pd.DataFrame  # learned
+    validation: pd.DataFrame | None  # not learned; live quality, held-out loss and early stopping
+    holdout: pd.DataFrame  # not learned and not used by the fit at all: the Evaluate step's unseen rows
+
+    @property
+    def real_rows(self) -> int:
+        return len(self.fit) + (0 if self.validation is None else len(self.validation)) + len(self.holdout)
+
+
+def split_rows(dataset: Dataset, holdout_share: float = HOLDOUT_SHARE, seed: int = 0,
+               schema: TableSchema | None = None) -> RowSplit:
+    """Split a table for training, the same way in the app, the command line and the benchmarks.
+
+    The holdout is ``Dataset.split`` (so the Evaluate step rebuilds it from the seed); the validation rows
+    come out of the remaining training rows.
+    """
+    train, holdout = dataset.split(holdout_share, seed=seed, schema=schema)
+    low, high = VALIDATION_ROWS
+    size = min(high, int(round(len(train) * VALIDATION_SHARE)))
+    if size < low:
+        return RowSplit(train, None, holdout)
+    chosen = np.zeros(len(train), dtype=bool)
+    chosen[np.random.default_rng(seed + 1).choice(len(train), size, replace=False)] = True
+    return RowSplit(train[~chosen], train[chosen], holdout)
+
+
+def train_model(request: TrainingRequest, rows: RowSplit, schema: TableSchema,
+                on_progress: ProgressCallback | None = None, control: TrainingControl | None = None) -> TrainedModel:
+    """Fit one generator on ``rows`` as asked; the single path behind the app, the CLI and the benchmarks.
+
+    Raises:
+        ModelError, TrainingStopped: the fit cannot be done; the message is for the user.
+    """
+    model = registry.create(request.generator, request.preset, **request.overrides)
+    model.fit(rows.fit, schema, on_progress=on_progress, control=control,
+              options=TrainingOptions(budget_seconds=request.budget_seconds), validation=rows.validation,
+              seed=request.seed)
+    return TrainedModel(request.generator, request.preset, model, model.report_, time.time(),
+                        holdout_share=request.holdout_share, split_seed=request.seed, real_rows=rows.real_rows)
 
 
 @dataclass
@@ -55,11 +113,9 @@ class TrainedModel:
 class TrainingJob:
     """One fit in a worker thread. The worker never touches the UI; the UI polls ``snapshot``."""
 
-    def __init__(self, request: TrainingRequest, table: pd.DataFrame, schema: TableSchema,
-                 validation: pd.DataFrame | None = None, owner_alive: Callable[[], bool] | None = None,
-                 holdout_rows: int = 0) -> None:
-        self.request, self.table, self.schema, self.validation = request, table, schema, validation
-        self.holdout_rows = holdout_rows  # real rows set aside before the fit, for the record
+    def __init__(self, request: TrainingRequest, rows: RowSplit, schema: TableSchema,
+                 owner_alive: Callable[[], bool] | None = None) -> None:
+        self.request, self.rows, self.schema = request, rows, schema
         self.owner_alive = owner_alive  # False once whoever started the job has gone for good
         self._gone_since: float | None = None
         self.control = TrainingControl()
@@ -100,12 +156,8 @@ class TrainingJob:
             self.state = "cancelled"
             return
         self.state = "running"
-        req = self.request
         try:
-            model = registry.create(req.generator, req.preset, **req.overrides)
-            options = TrainingOptions(budget_seconds=req.budget_seconds)
-            model.fit(self.table, self.schema, on_progress=self._record, control=self.control,
-                      options=options, validation=self.validation, seed=req.seed)
+            self.result = train_model(self.request, self.rows, self.schema, self._record, self.control)
         except (ModelError, TrainingStopped) as exc:
             self.error, self.state = str(exc), "failed"
             return
@@ -113,10 +165,7 @@ class TrainingJob:
             self.error = f"Training failed unexpectedly ({type(exc).__name__}: {exc})."
             self.state = "failed"
             return
-        self.result = TrainedModel(req.generator, req.preset, model, model.report_, time.time(),
-                                   holdout_share=req.holdout_share, split_seed=req.seed,
-                                   real_rows=len(self.table) + self.holdout_rows)
-        self.state = "cancelled" if model.report_.stop_reason == "cancelled" else "done"
+        self.state = "cancelled" if self.result.report.stop_reason == "cancelled" else "done"
 
 
 class TrainingQueue:

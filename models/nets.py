@@ -1,8 +1,10 @@
-"""Network pieces shared by the neural generators: MLP blocks and span-aware activations and losses."""
+"""Network pieces shared by the neural generators: initialisation and dropout from a fit's own generator,
+MLP and residual blocks, and span-aware activations and losses over the one-hot encoding."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -12,16 +14,42 @@ from torch.nn import functional as F
 from tabular.encoding import Span
 
 
-def mlp(sizes: Sequence[int], dropout: float = 0.0, slope: float | None = None) -> nn.Sequential:
+def init_parameters(modules: Iterable[nn.Module], generator: torch.Generator) -> None:
+    """Draw every weight again from ``generator``, with PyTorch's default schemes (no global seed needed)."""
+    for module in modules:
+        for layer in module.modules():
+            if isinstance(layer, nn.Linear):
+                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+                if layer.bias is not None:
+                    bound = 1 / math.sqrt(layer.weight.shape[1]) if layer.weight.shape[1] else 0.0
+                    nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+            elif isinstance(layer, nn.Embedding):
+                nn.init.normal_(layer.weight, generator=generator)
+
+
+def dropout(x: torch.Tensor, p: float, generator: torch.Generator | None, active: bool) -> torch.Tensor:
+    """Dropout whose mask comes from ``generator`` (``nn.Dropout`` would draw from the process-wide one)."""
+    if not active or p <= 0:
+        return x
+    keep = torch.empty_like(x).bernoulli_(1 - p, generator=generator)
+    return x * keep / (1 - p)
+
+
+class MLP(nn.Module):
     """Linear layers with ReLU (or LeakyReLU with ``slope``) between them, optional dropout."""
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.LeakyReLU(slope) if slope is not None else nn.ReLU())
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-    return nn.Sequential(*layers)
+
+    def __init__(self, sizes: Sequence[int], dropout: float = 0.0, slope: float | None = None) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.p, self.slope = dropout, slope
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = F.leaky_relu(x, self.slope) if self.slope is not None else F.relu(x)
+                x = dropout(x, self.p, generator, self.training)
+        return x
 
 
 class Residual(nn.Module):
@@ -36,11 +64,27 @@ class Residual(nn.Module):
         return torch.cat([F.relu(self.bn(self.fc(x))), x], dim=1)
 
 
-class SpanIndex:
-    """Index tensors over the encoded row, so every softmax block is handled in one batched operation.
+class ResidualBlock(nn.Module):
+    """x + W2(dropout(act(W1(norm(x))))): the pre-norm feed-forward block of the token models."""
 
-    The softmax blocks are gathered into a padded [rows, blocks, widest] tensor (padding is -inf), which
-    turns per-block softmax, Gumbel-softmax and cross-entropy into a handful of tensor operations.
+    def __init__(self, width: int, p: float = 0.0, expansion: int = 2) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.up = nn.Linear(width, expansion * width)
+        self.down = nn.Linear(expansion * width, width)
+        self.p = p
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, active: bool = False
+                ) -> torch.Tensor:
+        hidden = dropout(F.silu(self.up(self.norm(x))), self.p, generator, active)
+        return x + self.down(hidden)
+
+
+class SpanIndex:
+    """Index tensors over the encoded row, so softmax blocks are handled a few tensor operations at a time.
+
+    Blocks of the same width form a group: its positions gather into a [rows, blocks, width] tensor, so
+    softmax, Gumbel-softmax and cross-entropy run once per distinct width instead of once per column.
     """
 
     def __init__(self, spans: Sequence[Span], device: torch.device) -> None:
@@ -49,69 +93,89 @@ class SpanIndex:
         self.linear = torch.tensor([s.start for s in spans if s.activation == "linear"], dtype=torch.long,
                                    device=device)
         self.softmax = [s for s in spans if s.activation == "softmax"]
-        widest = max((s.width for s in self.softmax), default=1)
-        pad = torch.full((len(self.softmax), widest), self.dim, dtype=torch.long)
-        for j, span in enumerate(self.softmax):
-            pad[j, : span.width] = torch.arange(span.start, span.stop)
-        self.pad = pad.to(device)  # [blocks, widest], self.dim marks padding
-        self.valid = (pad < self.dim).to(device)
-        self.flat = pad[pad < self.dim].to(device)  # encoded positions of the valid cells, block by block
+        self.groups: list[tuple[torch.Tensor, torch.Tensor]] = []  # (positions [k, w], block numbers [k])
+        for width in sorted({s.width for s in self.softmax}):
+            members = [j for j, s in enumerate(self.softmax) if s.width == width]
+            positions = torch.tensor([list(range(self.softmax[j].start, self.softmax[j].stop)) for j in members])
+            self.groups.append((positions.to(device), torch.tensor(members, device=device)))
+        self.missing_of = self._missing_flags(device)
+
+    def _missing_flags(self, device: torch.device) -> torch.Tensor:
+        """For each linear column, the position of its "missing" slot (-1 when it has none)."""
+        flags = {s.column: s.start + 1 for s in self.spans if s.role == "missing"}
+        return torch.tensor([flags.get(s.column, -1) for s in self.spans if s.activation == "linear"],
+                            dtype=torch.long, device=device)
 
     def block_of(self, span: Span) -> int:
         """Position of a softmax span among the blocks."""
         return self.softmax.index(span)
 
-    def logits(self, raw: torch.Tensor) -> torch.Tensor:
-        """Softmax blocks as a padded [rows, blocks, widest] tensor (-inf where a block is narrower)."""
-        padded = torch.cat([raw, raw.new_full((raw.shape[0], 1), float("-inf"))], dim=1)
-        return padded[:, self.pad]
+    def targets(self, data: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Computed once per table: the chosen slot of every block [rows, blocks], and which numbers are
+        present [rows, linear columns] (a missing number is not a value to learn)."""
+        codes = torch.zeros(len(data), len(self.softmax), dtype=torch.long, device=data.device)
+        for positions, members in self.groups:
+            codes[:, members] = data[:, positions].argmax(dim=2)
+        present = torch.ones(len(data), self.linear.numel(), dtype=torch.bool, device=data.device)
+        has_flag = self.missing_of >= 0
+        if has_flag.any():
+            present[:, has_flag] = data[:, self.missing_of[has_flag]] < 0.5
+        return codes, present
 
-    def activate(self, raw: torch.Tensor, tau: float | None = None) -> torch.Tensor:
+    def activate(self, raw: torch.Tensor, tau: float | None = None, generator: torch.Generator | None = None
+                 ) -> torch.Tensor:
         """Softmax blocks become probabilities, or Gumbel-softmax samples at temperature ``tau``."""
         if not self.softmax:
             return raw
-        logits = self.logits(raw)
-        if tau:
-            gumbel = -torch.empty_like(logits).exponential_().log()
-            logits = (logits + gumbel) / tau
-        probs = F.softmax(logits, dim=2)[:, self.valid]
         out = raw.clone()
-        out[:, self.flat] = probs
+        for positions, _ in self.groups:
+            logits = raw[:, positions]
+            if tau:
+                gumbel = -torch.empty_like(logits).exponential_(generator=generator).log()
+                logits = (logits + gumbel) / tau
+            out[:, positions.reshape(-1)] = F.softmax(logits, dim=2).reshape(len(raw), -1)
         return out
 
-    def log_probs(self, raw: torch.Tensor) -> torch.Tensor:
-        """Log-softmax of every block, padded [rows, blocks, widest]."""
-        return F.log_softmax(self.logits(raw), dim=2)
+    def block_log_prob(self, raw: torch.Tensor, blocks: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """Log-probability of slot ``slots[i]`` of block ``blocks[i]`` for every row i."""
+        out = raw.new_zeros(len(raw))
+        for positions, members in self.groups:
+            hit = (blocks.unsqueeze(1) == members.unsqueeze(0))  # [rows, k]
+            rows = hit.any(dim=1)
+            if not rows.any():
+                continue
+            which = hit[rows].float().argmax(dim=1)
+            logits = raw[rows][:, positions][torch.arange(int(rows.sum()), device=raw.device), which]
+            out[rows] = F.log_softmax(logits, dim=1).gather(1, slots[rows].unsqueeze(1)).squeeze(1)
+        return out
 
-    def codes(self, target: torch.Tensor) -> torch.Tensor:
-        """The chosen slot of every block of one-hot rows: [rows, blocks]."""
-        return self.logits(torch.where(target > 0.5, 1.0, 0.0)).argmax(dim=2)
-
-    def reconstruction_loss(self, raw: torch.Tensor, target: torch.Tensor, log_sigma: torch.Tensor
-                            ) -> torch.Tensor:
-        """Gaussian negative log-likelihood for normal scores plus cross-entropy for one-hot blocks."""
+    def reconstruction_loss(self, raw: torch.Tensor, target: torch.Tensor, codes: torch.Tensor,
+                            present: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+        """Gaussian negative log-likelihood of the numbers that are present, plus cross-entropy of the blocks."""
         loss = raw.new_zeros(())
         if self.linear.numel():
             mean, truth = raw[:, self.linear], target[:, self.linear]
             ls = log_sigma[self.linear]
-            loss = loss + (((truth - mean) ** 2) / (2 * torch.exp(2 * ls)) + ls).sum() / raw.shape[0]
-        if self.softmax:
-            picked = self.log_probs(raw).gather(2, self.codes(target).unsqueeze(2))
-            loss = loss - picked.sum() / raw.shape[0]
+            gaussian = ((truth - mean) ** 2) / (2 * torch.exp(2 * ls)) + ls
+            loss = loss + (gaussian * present).sum() / raw.shape[0]
+        for positions, members in self.groups:
+            logits = raw[:, positions]
+            picked = logits.gather(2, codes[:, members].unsqueeze(2)).squeeze(2)
+            loss = loss - (picked - torch.logsumexp(logits, dim=2)).sum() / raw.shape[0]
         return loss
 
     def draw(self, raw: torch.Tensor, log_sigma: torch.Tensor | None, generator: torch.Generator) -> np.ndarray:
         """A concrete encoded sample: normal scores with their noise, one category drawn per block."""
-        out = raw.detach().cpu().clone()
+        out = raw.detach().float().cpu().clone()
         if log_sigma is not None and self.linear.numel():
             idx = self.linear.cpu()
             noise = torch.randn(out.shape[0], idx.numel(), generator=generator)
             out[:, idx] += noise * torch.exp(log_sigma.detach().cpu()[idx])
-        rows = torch.arange(out.shape[0])
-        for span in self.softmax:  # one category per block by Gumbel-max (a plain argmax, no autograd here)
-            logits = out[:, span.start: span.stop].float()
+        for positions, _ in self.groups:  # one category per block by Gumbel-max
+            positions = positions.cpu()
+            logits = out[:, positions]
             uniform = torch.rand(logits.shape, generator=generator).clamp_(1e-12, 1.0)
-            pick = (logits - torch.log(-torch.log(uniform))).argmax(dim=1)
-            out[:, span.start: span.stop] = 0.0
-            out[rows, span.start + pick] = 1.0
+            pick = (logits - torch.log(-torch.log(uniform))).argmax(dim=2)
+            onehot = F.one_hot(pick, positions.shape[1]).to(out.dtype)
+            out[:, positions.reshape(-1)] = onehot.reshape(len(out), -1)
         return out.numpy()

@@ -1,7 +1,10 @@
 """The training loop's companion: progress events, live fidelity, early stopping, budget, cancel, NaN guard.
 
 A generator's ``_fit`` calls ``session.epoch_end(...)`` after every epoch; the session decides whether to
-go on, keeps the best weights, and reports progress through a plain callback. Knows nothing of Streamlit.
+go on, keeps the best weights, and reports progress through a plain callback. Models that can score rows
+they never learned (a held-out loss, e.g. the autoregressive model's likelihood) pass it to ``epoch_end``:
+it is drawn on the chart and decides early stopping; otherwise the live fidelity decides. Knows nothing
+of Streamlit.
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import torch
 
-from evaluation.fidelity import quick_fidelity
+from evaluation.fidelity import FidelityReference
 
 
 @dataclass
@@ -45,6 +47,8 @@ class TrainingOptions:
     min_share: float = 0.5  # ... but never before this share of the planned epochs has run
     min_delta: float = 0.001  # smaller gains than this do not count as improvement
     eval_rows: int = 1000  # validation rows compared with as many synthetic rows
+    loss_patience: int = 20  # epochs without a better held-out loss before stopping (models that report one)
+    display_share: float = 0.1  # share of the time a display-only quality measurement may take
 
 
 ProgressCallback = Callable[[ProgressEvent], Any]
@@ -79,14 +83,17 @@ class TrainingReport:
     best_epoch: int | None = None
     seconds: float = 0.0
     history: list[dict] = field(default_factory=list)
+    threads: int = 0  # CPU threads the fit used (0: a GPU, or not recorded)
+    best_held_out: float | None = None  # lowest held-out loss, for models that report one
 
 
 class TrainingSession:
     """Per-fit bookkeeping used by a generator's ``_fit``."""
 
     def __init__(self, model, epochs: int, validation: pd.DataFrame | None, callback: ProgressCallback | None,
-                 control: TrainingControl | None, options: TrainingOptions) -> None:
+                 control: TrainingControl | None, options: TrainingOptions, held_out: Any = None) -> None:
         self.model, self.epochs, self.validation = model, epochs, validation
+        self.held_out = held_out  # the validation rows in the model's representation
         self.callback, self.control, self.options = callback, control or TrainingControl(), options
         self.report = TrainingReport()
         self.start = time.perf_counter()
@@ -94,6 +101,8 @@ class TrainingSession:
         self._best_state: dict | None = None
         self._good_state: dict | None = None
         self._stale = 0
+        self._reference: FidelityReference | None = None
+        self._measuring = 0.0  # seconds spent on display-only quality measurements
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -103,14 +112,27 @@ class TrainingSession:
         budget = self.options.budget_seconds
         return self.control.cancelled or (budget is not None and self.elapsed() > budget)
 
-    def epoch_end(self, epoch: int, losses: dict[str, float]) -> bool:
-        """Record an epoch; returns False when training should stop."""
+    def epoch_end(self, epoch: int, losses: dict[str, float], held_out: float | None = None) -> bool:
+        """Record an epoch; returns False when training should stop.
+
+        Args:
+            epoch: epochs finished.
+            losses: this epoch's mean training losses, by name.
+            held_out: the loss on rows the model never learned, when the model can compute one; the
+                lowest is kept, and it stops training once it no longer improves.
+        """
         self.report.epochs_run = epoch
+        if held_out is not None:
+            losses = {**losses, "held-out": held_out}
         if not all(math.isfinite(v) for v in losses.values()):
             return self._stop("unstable", "Training became unstable (a loss was not a number), so it stopped. "
                                           "The last good state is kept; try a lower learning rate.")
         self._good_state = self._snapshot()
-        fidelity = self._measure(epoch)
+        if held_out is not None:
+            self._track_loss(epoch, held_out)
+            fidelity = self._display_fidelity(epoch)
+        else:
+            fidelity = self._measure(epoch)
         self._emit(epoch, losses, fidelity)
         if self.control.cancelled:
             return self._stop("cancelled", "Training was cancelled; the best model so far is kept.")
@@ -119,15 +141,47 @@ class TrainingSession:
         budget = self.options.budget_seconds
         if budget is not None and self.elapsed() > budget:
             return self._stop("budget", f"The time budget of {budget:.0f} s was reached; the best model is kept.")
-        if self._stale >= self.options.patience and epoch >= self.options.min_share * self.epochs:
-            return self._stop("early_stop", "Quality stopped improving, so training stopped early.")
+        patience = self.options.loss_patience if held_out is not None else self.options.patience
+        if self._stale >= patience and epoch >= self.options.min_share * self.epochs:
+            what = "The held-out loss" if held_out is not None else "Quality"
+            return self._stop("early_stop", f"{what} stopped improving, so training stopped early.")
         return True
+
+    def _track_loss(self, epoch: int, loss: float) -> None:
+        """Keep the weights with the lowest held-out loss."""
+        best = self.report.best_held_out
+        if best is None or loss < best - self.options.min_delta * abs(best):
+            self.report.best_held_out, self.report.best_epoch = loss, epoch
+            self._best_state = self._good_state
+            self._stale = 0
+        else:
+            self._stale += 1
+
+    def _score(self, epoch: int) -> float:
+        if self._reference is None:
+            self._reference = FidelityReference(self.validation, self.model.encoder_)
+        synth = self.model._decode_sample(len(self.validation), seed=epoch)
+        return self._reference.score(synth)["score"]
+
+    def _display_fidelity(self, epoch: int) -> float | None:
+        """Live quality for the chart only (the held-out loss decides), within a small share of the time."""
+        if self.validation is None:
+            return None
+        due = epoch == self.epochs or not epoch % self.options.eval_every
+        if not due or self._measuring > self.options.display_share * self.elapsed():
+            return None
+        started = time.perf_counter()
+        score = self._score(epoch)
+        self._measuring += time.perf_counter() - started
+        self.report.history.append({"epoch": epoch, "fidelity": score})
+        if self.report.best_fidelity is None or score > self.report.best_fidelity:
+            self.report.best_fidelity = score
+        return score
 
     def _measure(self, epoch: int) -> float | None:
         if self.validation is None or (epoch % self.options.eval_every and epoch != self.epochs):
             return None
-        synth = self.model._decode_sample(len(self.validation), seed=epoch)
-        score = quick_fidelity(self.validation, synth, self.model.encoder_)["score"]
+        score = self._score(epoch)
         self.report.history.append({"epoch": epoch, "fidelity": score})
         best = self.report.best_fidelity
         if best is None or score > best + self.options.min_delta:
@@ -169,8 +223,3 @@ class TrainingSession:
             self.callback(ProgressEvent(self.report.epochs_run, self.epochs, self.step, {}, self.report.seconds,
                                         0.0, None, self.report.best_fidelity, self.report.message or "Done"))
         return self.report
-
-
-def pick_device() -> torch.device:
-    """A GPU when there is one, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from models.base import Generator
-from models.nets import SpanIndex, mlp
+from models.nets import MLP, SpanIndex
 from models.training import TrainingSession
 
 
@@ -25,13 +25,13 @@ class VAEConfig:
     latent: int = 128  # size of the code each row is compressed to
     loss_factor: float = 2.0  # weight of reconstruction against the KL term (TVAE's default)
     seed: int = 0  # makes fit and sampling reproducible
-    threads: int | None = 1  # CPU threads while fitting: one is fastest for networks this small
+    threads: int | None = None  # CPU threads while fitting (None: this training's share of the cores)
 
 
 class _Encoder(nn.Module):
     def __init__(self, dim: int, hidden: int, latent: int) -> None:
         super().__init__()
-        self.body = mlp([dim, hidden, hidden])
+        self.body = MLP([dim, hidden, hidden])
         self.head = nn.Linear(hidden, 2 * latent)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,7 +42,7 @@ class _Encoder(nn.Module):
 class _Decoder(nn.Module):
     def __init__(self, dim: int, hidden: int, latent: int) -> None:
         super().__init__()
-        self.body = mlp([latent, hidden, hidden, dim])
+        self.body = MLP([latent, hidden, hidden, dim])
         self.log_sigma = nn.Parameter(torch.full((dim,), float(np.log(0.1))))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -69,27 +69,30 @@ class TabularVAE(Generator):
 
     def _fit(self, data: np.ndarray, session: TrainingSession) -> None:
         self._build({"dim": data.shape[1]})
+        self._init_networks()
         cfg = self.config
         x_all = torch.from_numpy(data).to(self.device_)
+        codes, present = self.spans_.targets(x_all)  # once, not at every step
         params = list(self.encoder_net_.parameters()) + list(self.decoder_net_.parameters())
         optim = torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
         batch = min(cfg.batch_size, len(x_all))
         for epoch in range(1, cfg.epochs + 1):
-            totals = self._epoch(x_all, batch, optim, session)
+            totals = self._epoch((x_all, codes, present), batch, optim, session)
             if not session.epoch_end(epoch, totals):
                 break
 
-    def _epoch(self, x_all: torch.Tensor, batch: int, optim: torch.optim.Optimizer,
+    def _epoch(self, tensors: tuple[torch.Tensor, ...], batch: int, optim: torch.optim.Optimizer,
                session: TrainingSession) -> dict[str, float]:
         self.encoder_net_.train(), self.decoder_net_.train()
-        order = torch.randperm(len(x_all), device=self.device_)
+        x_all = tensors[0]
+        order = torch.from_numpy(self.rng_.permutation(len(x_all))).to(self.device_)
         sums, steps = {"reconstruction": 0.0, "kl": 0.0}, 0
         for start in range(0, len(x_all) - batch + 1, batch):
-            x = x_all[order[start: start + batch]]
+            x, codes, present = (t[order[start: start + batch]] for t in tensors)
             mu, log_var = self.encoder_net_(x)
-            z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var)
-            raw = self.decoder_net_(z)
-            rec = self.spans_.reconstruction_loss(raw, x, self.decoder_net_.log_sigma)
+            noise = torch.randn(mu.shape, generator=self.torch_rng_, device=self.device_)
+            raw = self.decoder_net_(mu + noise * torch.exp(0.5 * log_var))
+            rec = self.spans_.reconstruction_loss(raw, x, codes, present, self.decoder_net_.log_sigma)
             kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp()) / len(x)
             loss = self.config.loss_factor * rec + kl
             optim.zero_grad(set_to_none=True)

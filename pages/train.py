@@ -3,13 +3,11 @@
 import streamlit as st
 
 from models import jobs, registry
-from models.jobs import TrainingJob, TrainingRequest
+from models.jobs import HOLDOUT_SHARE, TrainingJob, TrainingRequest, split_rows
 from tabular.schema import TableSchema
 from ui import state
-from ui.training_view import generator_cards, live_panel, result_panel
+from ui.training_view import chosen_card, generator_cards, live_panel, result_panel
 from ui.widgets import require_dataset
-
-HOLDOUT_SHARE = 0.2  # rows set aside, never used to fit; they score the live quality
 
 st.title("2 · Train a generator")
 dataset = require_dataset()
@@ -34,11 +32,15 @@ if job is not None:
 modelled = dataset.schema.modelled()
 st.write(f"The generator learns **{len(modelled)}** of the {dataset.n_columns} columns of **{dataset.name}**; "
          f"the others are dropped, faked or given new IDs as set on the Data step. "
-         f"{HOLDOUT_SHARE:.0%} of the rows are set aside to check quality and are never used to learn.")
-generator_cards()
+         f"{HOLDOUT_SHARE:.0%} of the rows are set aside to check quality and are never used to learn, and a "
+         "small part of the rest watches the training (the held-out line on the chart).")
 names = registry.names()
-choice = st.radio("Generator", names, index=names.index("vae"), horizontal=True, key="train_generator",
-                  format_func=lambda n: registry.card(n).title)
+suggested = registry.recommended(dataset.n_rows, len(modelled))
+choice = st.radio("Generator", names, index=names.index(suggested), horizontal=True, key="train_generator",
+                  format_func=lambda n: registry.card(n).title + (" (suggested)" if n == suggested else ""))
+chosen_card(choice, suggested)
+with st.expander("Compare all generators", icon=":material/compare:"):
+    generator_cards()
 preset = st.segmented_control("How long to train", registry.PRESETS, default="balanced", key="train_preset",
                               format_func=registry.PRESET_LABELS.get, required=True)
 defaults = registry.create(choice, preset).config
@@ -50,22 +52,19 @@ with st.expander("Advanced settings", icon=":material/tune:"):
                              help="Passes over the data. Training may stop sooner when quality stops improving.")
     batch = c2.number_input("Batch size", 10, 10_000, getattr(defaults, "batch_size", 500), step=10,
                             key=f"train_batch_{suffix}", disabled=not neural)
-    rate_field = "learning_rate" if hasattr(defaults, "learning_rate") else "generator_lr"
-    rate = c3.number_input("Learning rate", 1e-6, 1.0, float(getattr(defaults, rate_field, 1e-3)), format="%.5f",
-                           key=f"train_lr_{suffix}", disabled=not neural)
+    rate = c3.number_input("Learning rate", 1e-6, 1.0, float(getattr(defaults, "learning_rate", 1e-3)),
+                           format="%.5f", key=f"train_lr_{suffix}", disabled=not neural)
     budget = c1.number_input("Time budget (seconds, 0 = none)", 0, 86_400, 0, key="train_budget")
     seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", help="Same seed, same result.")
 
 if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
     overrides = {}
     if neural:
-        overrides = {"epochs": int(epochs), "batch_size": int(batch), rate_field: float(rate)}
-    train, holdout = dataset.split(HOLDOUT_SHARE, seed=int(seed))
+        overrides = {"epochs": int(epochs), "batch_size": int(batch), "learning_rate": float(rate)}
     request = TrainingRequest(choice, preset, overrides, float(budget) or None, int(seed), HOLDOUT_SHARE)
     schema = TableSchema.from_json(dataset.schema.to_json())  # later edits on the Data step do not leak in
-    validation = holdout.sample(min(len(holdout), 1000), random_state=0) if len(holdout) >= 20 else None
-    job = TrainingJob(request, train, schema, validation, owner_alive=state.session_alive_check(),
-                      holdout_rows=len(holdout))
+    rows = split_rows(dataset, HOLDOUT_SHARE, seed=int(seed))
+    job = TrainingJob(request, rows, schema, owner_alive=state.session_alive_check())
     state.save(lambda ws, project: ws.save_schema(project, schema))  # reopening gets the settings trained with
     state.put(state.TRAIN_JOB, jobs.QUEUE.submit(job))
     st.rerun()

@@ -79,19 +79,30 @@ class ContinuousCodec:
             self.step = 86400.0 if np.all(np.mod(present, 86400) == 0) else 1.0
         return self
 
-    def to_normal(self, values: pd.Series) -> np.ndarray:
-        """Normal scores (NaN where missing)."""
+    def to_uniform(self, values: pd.Series, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Each value's position in the column's distribution, in (0, 1) (NaN where missing).
+
+        A value shared by many rows spans a range of positions: its middle without ``rng``, or a random
+        point of the range with it, so that the positions of a column with ties are spread evenly.
+        """
         x = _to_float(values, self.spec)
         probs = np.linspace(0, 1, self.quantiles.size)
         lo = np.interp(x, self.quantiles, probs, left=0.0, right=1.0)
         hi = 1.0 - np.interp(-x, -self.quantiles[::-1], probs, left=0.0, right=1.0)
-        u = np.clip((lo + hi) / 2, EPS, 1 - EPS)  # mid-rank for tied values
-        return ndtri(u)
+        share = 0.5 if rng is None else rng.uniform(size=x.size)
+        return np.clip(lo + (hi - lo) * share, EPS, 1 - EPS)
+
+    def from_uniform(self, u: np.ndarray) -> pd.Series:
+        """Typed values at positions ``u`` of the distribution (NaN positions give the median)."""
+        probs = np.linspace(0, 1, self.quantiles.size)
+        return self._finish(np.interp(np.nan_to_num(u, nan=0.5), probs, self.quantiles))
+
+    def to_normal(self, values: pd.Series, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Normal scores (NaN where missing); tied values at their mid-rank unless ``rng`` spreads them."""
+        return ndtri(self.to_uniform(values, rng))
 
     def from_normal(self, z: np.ndarray) -> pd.Series:
-        probs = np.linspace(0, 1, self.quantiles.size)
-        x = np.interp(ndtr(np.nan_to_num(z)), probs, self.quantiles)
-        return self._finish(x)
+        return self.from_uniform(ndtr(np.nan_to_num(z)))
 
     def _finish(self, x: np.ndarray) -> pd.Series:
         spec = self.spec

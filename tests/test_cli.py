@@ -36,7 +36,9 @@ def test_profile_table_and_plain_error(tmp_path):
 def test_generators_lists_every_registered_name():
     out = run_cli("generators")
     assert out.returncode == 0
-    for name in ("copula", "vae", "gan"):
+    from models import registry
+
+    for name in registry.names():
         assert f"\n{name} " in "\n" + out.stdout
 
 
@@ -61,9 +63,25 @@ def test_generate_then_sample_from_saved_model(tmp_path):
     assert len(text) == 31 and text[0].startswith("customer_id,email,plan")
 
 
+def test_preset_is_honoured_with_or_without_epochs(tmp_path):
+    from tests.conftest import mixed_csv
+
+    data = tmp_path / "mixed.csv"
+    data.write_bytes(mixed_csv())
+    fast = run_cli("generate", str(data), "--generator", "vae", "--preset", "fast", "--rows", "20",
+                   "--out", str(tmp_path / "a.csv"))
+    assert fast.returncode == 0, fast.stderr
+    assert "(Fast)" in fast.stderr and "epoch 1/30" in fast.stderr  # the Fast preset's 30 epochs, not Balanced's
+    both = run_cli("generate", str(data), "--generator", "vae", "--preset", "fast", "--epochs", "2", "--rows", "20",
+                   "--out", str(tmp_path / "b.csv"))
+    assert both.returncode == 0 and "(Fast)" in both.stderr and "epoch 2/2" in both.stderr
+
+
 def test_generate_plain_errors(tmp_path):
     bad = run_cli("generate", "assets/samples/loans.csv", "--generator", "nope", "--out", str(tmp_path / "x.csv"))
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    negative = run_cli("generate", "assets/samples/loans.csv", "--rows", "-5", "--out", str(tmp_path / "x.csv"))
+    assert negative.returncode == 2 and "positive number" in negative.stderr and "Traceback" not in negative.stderr
     wrong = run_cli("sample", "assets/samples/loans.csv", "--rows", "3", "--out", str(tmp_path / "x.csv"))
     assert wrong.returncode == 2 and "not a model file" in wrong.stderr
 

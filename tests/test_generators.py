@@ -9,7 +9,10 @@ from models.base import Generator, ModelError
 from models.training import TrainingControl
 from tabular.schema import Handling, Kind
 
-TINY = {"copula": {}, "vae": {"epochs": 3, "batch_size": 60}, "gan": {"epochs": 2, "batch_size": 60}}
+TINY = {"copula": {}, "vae": {"epochs": 3, "batch_size": 60}, "gan": {"epochs": 2, "batch_size": 60},
+        "autoregressive": {"epochs": 3, "batch_size": 60, "width": 64}, "diffusion": {"epochs": 3, "batch_size": 60,
+                                                                                    "width": 64}}
+NEURAL = [name for name in registry.names() if name != "copula"]
 
 
 def trained(name, dataset, **extra):
@@ -77,7 +80,11 @@ def test_fit_is_reproducible_with_a_seed(mixed):
         pd.testing.assert_frame_equal(a, b)
 
 
-@pytest.mark.parametrize("name", ["vae", "gan"])
+def test_every_registered_generator_has_tiny_settings():
+    assert set(TINY) == set(registry.names())
+
+
+@pytest.mark.parametrize("name", NEURAL)
 def test_cancel_stops_training(name, mixed):
     control = TrainingControl()
     seen = []
@@ -87,7 +94,7 @@ def test_cancel_stops_training(name, mixed):
         if event.epoch == 2:
             control.cancel()
 
-    model = registry.create(name, "fast", epochs=50, batch_size=60)
+    model = registry.create(name, "fast", **{**TINY[name], "epochs": 50})
     model.fit(mixed.typed(), mixed.schema, on_progress=on_progress, control=control)
     assert model.report_.stop_reason == "cancelled" and model.report_.epochs_run == 2
     assert len(model.sample(10)) == 10  # the model so far is still usable

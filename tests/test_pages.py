@@ -117,7 +117,7 @@ def test_train_page_shows_queue_and_cancel(monkeypatch, mixed):
     queue = jobs.TrainingQueue(limit=1)
     monkeypatch.setattr(jobs, "QUEUE", queue)
     blocker = jobs.TrainingJob(jobs.TrainingRequest("vae", "fast", {"epochs": 100_000, "batch_size": 60}),
-                               mixed.typed(), mixed.schema)
+                               jobs.split_rows(mixed), mixed.schema)
     queue.submit(blocker)
     try:
         at = _on_train_page_with_sample()

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from models import registry
-from models.jobs import TrainingJob, TrainingQueue, TrainingRequest
+from models.jobs import TrainingJob, TrainingQueue, TrainingRequest, split_rows
 from models.training import TrainingOptions, TrainingStopped
 from models.vae import TabularVAE
 
@@ -71,9 +71,9 @@ def test_queue_runs_one_at_a_time_and_cancel_frees_the_slot(mixed):
     def request():
         return TrainingRequest("vae", "fast", {"epochs": 100_000, "batch_size": 60})
 
-    first = TrainingJob(request(), mixed.typed(), mixed.schema)
+    first = TrainingJob(request(), split_rows(mixed), mixed.schema)
     first._record = lambda event: started.set()
-    second = TrainingJob(TrainingRequest("copula"), mixed.typed(), mixed.schema)
+    second = TrainingJob(TrainingRequest("copula"), split_rows(mixed), mixed.schema)
     queue.submit(first)
     assert started.wait(30)
     queue.submit(second)
@@ -84,7 +84,9 @@ def test_queue_runs_one_at_a_time_and_cancel_frees_the_slot(mixed):
 
 
 def test_failed_job_reports_plain_error(mixed):
-    job = TrainingJob(TrainingRequest("copula"), mixed.typed().head(3), mixed.schema)
+    rows = split_rows(mixed)
+    rows.fit = rows.fit.head(3)
+    job = TrainingJob(TrainingRequest("copula"), rows, mixed.schema)
     job.run()
     assert job.state == "failed" and "at least 10 rows" in job.error
 
@@ -93,7 +95,7 @@ def test_abandoned_job_is_cancelled(mixed, monkeypatch):
     from models import jobs
 
     alive = {"value": True}
-    job = TrainingJob(TrainingRequest("vae", "fast", {"epochs": 10}), mixed.typed(), mixed.schema,
+    job = TrainingJob(TrainingRequest("vae", "fast", {"epochs": 10}), split_rows(mixed), mixed.schema,
                       owner_alive=lambda: alive["value"])
     job.check_owner(now=100.0)
     assert not job.control.cancelled

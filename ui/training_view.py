@@ -15,15 +15,34 @@ LOSS_COLOURS = ["#4F46E5", "#F59E0B", "#10B981", "#EF4444"]
 FIDELITY_COLOUR = "#059669"
 
 
+CARDS_PER_ROW = 3
+
+
+def _card_text(name: str) -> None:
+    card = registry.card(name)
+    st.caption(card.analogy)
+    st.markdown(f"**Good at:** {card.good_at}  \n**Speed:** {card.speed}  \n**Quality:** {card.quality}")
+
+
+def chosen_card(name: str, suggested: str) -> None:
+    """The chosen generator in plain words, and why it is suggested when it is."""
+    with st.container(border=True):
+        st.markdown(f"**{registry.card(name).title}**")
+        _card_text(name)
+        if name == suggested:
+            st.markdown(":material/recommend: Suggested for a table of this size: it scored best on the "
+                        "benchmark tables most like yours.")
+
+
 def generator_cards() -> None:
-    """One card per generator, in plain words."""
-    columns = st.columns(len(registry.names()))
-    for column, name in zip(columns, registry.names()):
-        card = registry.card(name)
-        with column.container(border=True, height="stretch"):
-            st.markdown(f"**{card.title}**")
-            st.caption(card.analogy)
-            st.markdown(f"**Good at:** {card.good_at}  \n**Speed:** {card.speed}  \n**Quality:** {card.quality}")
+    """One card per generator, in plain words, a few per row."""
+    names = registry.names()
+    for start in range(0, len(names), CARDS_PER_ROW):
+        columns = st.columns(CARDS_PER_ROW)
+        for column, name in zip(columns, names[start:start + CARDS_PER_ROW]):
+            with column.container(border=True, height="stretch"):
+                st.markdown(f"**{registry.card(name).title}**")
+                _card_text(name)
 
 
 def _duration(seconds: float | None) -> str:
@@ -95,8 +114,14 @@ def result_panel(job: TrainingJob) -> None:
         st.warning("Training was cancelled before it had learned anything.", icon=":material/stop_circle:")
     else:
         report = job.result.report
-        quality = (f" Live quality: **{100 * report.best_fidelity:.0f}%** (best at epoch {report.best_epoch})."
-                   if report.best_fidelity is not None else "")
+        if report.best_held_out is not None:
+            quality = (f" It keeps the state of epoch {report.best_epoch}, where it did best on rows it never "
+                       "learned." + (f" Live quality: **{100 * report.best_fidelity:.0f}%**."
+                                     if report.best_fidelity is not None else ""))
+        elif report.best_fidelity is not None:
+            quality = f" Live quality: **{100 * report.best_fidelity:.0f}%** (best at epoch {report.best_epoch})."
+        else:
+            quality = ""
         st.success(f"**{title}** trained in {_duration(report.seconds)} over {report.epochs_run} "
                    f"epoch{'s' if report.epochs_run != 1 else ''}.{quality}", icon=":material/check_circle:")
         if report.message and report.stop_reason != "finished":

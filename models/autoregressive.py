@@ -1,0 +1,224 @@
+"""Autoregressive generator: each column predicted from the columns already known, in any order.
+
+Columns are read as tokens (categories as their slot, numbers and dates as quantile bins, missing as a
+token of its own). One shared network sees the known columns (categories by their token, numbers by
+their exact position inside the bin) and predicts every unknown column; it is trained over random
+subsets of known columns, which covers every column order, so any columns can later be fixed first.
+Sampling fills the columns one at a time in a random order per group of rows (errors do not pile up on
+the last columns of one order). Dropout, a one-cycle learning rate and early stopping on the likelihood
+of held-out rows keep it from memorising the training rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from models.base import Generator
+from models.compute import autocast
+from models.nets import ResidualBlock
+from models.training import TrainingSession
+from tabular.representations import TokenLayout, Tokens, TokenTable
+
+
+@dataclass
+class AutoregressiveConfig:
+    """Settings of the autoregressive generator."""
+
+    epochs: int = 150  # passes over the data (stops sooner once the held-out likelihood stops improving)
+    batch_size: int = 512  # rows per optimiser step
+    learning_rate: float = 3e-3  # peak Adam step size of the one-cycle schedule
+    weight_decay: float = 1e-5  # L2 penalty on the weights (AdamW)
+    width: int = 256  # width of the shared network
+    depth: int = 3  # residual blocks in the shared network
+    dropout: float = 0.1  # dropout inside the blocks while training, against memorising rows
+    bins: int = 32  # quantile bins a number or date is cut into
+    order_group: int = 256  # rows that share one random column order when sampling
+    seed: int = 0  # makes fit and sampling reproducible
+    threads: int | None = None  # CPU threads while fitting (None: this training's share of the cores)
+
+
+class _AnyOrderNet(nn.Module):
+    """Known columns in, logits of every column out (only the unknown ones are used)."""
+
+    def __init__(self, layout: TokenLayout, width: int, depth: int, dropout: float) -> None:
+        super().__init__()
+        columns, total = len(layout.vocab), sum(layout.vocab)
+        self.register_buffer("offsets", torch.from_numpy(layout.offsets))
+        self.register_buffer("unknown", total + torch.arange(columns))  # one "not known yet" token per column
+        self.register_buffer("number", total + columns + torch.arange(columns))  # "known number" per column
+        self.register_buffer("binned", torch.tensor(layout.binned, dtype=torch.bool))
+        self.register_buffer("pad", _padded_index(layout.vocab, total))
+        self.bins = layout.bins
+        self.embed = nn.Embedding(total + 2 * columns, width)
+        self.number_scale = nn.Parameter(torch.zeros(columns, width))  # a known number's score times this
+        self.blocks = nn.ModuleList(ResidualBlock(width, dropout) for _ in range(depth))
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, total)
+
+    def hidden(self, tokens: torch.Tensor, known: torch.Tensor, scores: torch.Tensor,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """The shared representation of each row given its known columns."""
+        number = known & self.binned & (tokens < self.bins)
+        index = torch.where(known, tokens + self.offsets, self.unknown)
+        index = torch.where(number, self.number, index)
+        x = self.embed(index).sum(1) + (torch.where(number, scores, 0.0).unsqueeze(2) * self.number_scale).sum(1)
+        for block in self.blocks:
+            x = block(x, generator, self.training)
+        return self.norm(x)
+
+    def all_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Logits of every column, padded to [rows, columns, widest] (-inf beyond a column's tokens)."""
+        with torch.autocast(hidden.device.type, enabled=False):  # logits in full precision: they set shares
+            raw = self.head(hidden.float())
+        raw = torch.cat([raw, raw.new_full((raw.shape[0], 1), float("-inf"))], dim=1)
+        return raw[:, self.pad]
+
+    def column_logits(self, hidden: torch.Tensor, column: int) -> torch.Tensor:
+        start = int(self.offsets[column])
+        stop = start + int((self.pad[column] < self.head.out_features).sum())
+        with torch.autocast(hidden.device.type, enabled=False):
+            return F.linear(hidden.float(), self.head.weight[start:stop], self.head.bias[start:stop])
+
+
+def _padded_index(vocab: tuple[int, ...], total: int) -> torch.Tensor:
+    """[columns, widest] positions of each column's tokens in the flat vocabulary; ``total`` pads."""
+    pad = torch.full((len(vocab), max(vocab, default=1)), total, dtype=torch.long)
+    start = 0
+    for j, size in enumerate(vocab):
+        pad[j, :size] = torch.arange(start, start + size)
+        start += size
+    return pad
+
+
+def _bin_scores(tokens: torch.Tensor, within: torch.Tensor, bins: int) -> torch.Tensor:
+    """Normal scores of binned values at their position inside the bin."""
+    u = (tokens.clamp(max=bins - 1).float() + within) / bins
+    return torch.special.ndtri(u.clamp(1e-4, 1 - 1e-4))
+
+
+class AutoregressiveGenerator(Generator):
+    """Any-order autoregressive model over column tokens, with numbers placed exactly inside their bin."""
+
+    name = "autoregressive"
+    Config = AutoregressiveConfig
+
+    @property
+    def representation(self) -> Tokens:  # the number of bins is a setting
+        return Tokens(self.config.bins)
+
+    def _build(self, extra: dict) -> None:
+        cfg = self.config
+        self.layout_ = self.representation.layout(self.encoder_)
+        self.net_ = _AnyOrderNet(self.layout_, cfg.width, cfg.depth, cfg.dropout).to(self.device_)
+
+    def _networks(self) -> dict[str, nn.Module]:
+        return {"network": self.net_}
+
+    def _init_networks(self) -> None:
+        super()._init_networks()
+        nn.init.normal_(self.net_.number_scale, std=0.1, generator=self.torch_rng_)
+
+    # ----- training ---------------------------------------------------------------------------------------
+    def _fit(self, data: TokenTable, session: TrainingSession) -> None:
+        self._build({})
+        self._init_networks()
+        cfg = self.config
+        tokens = torch.from_numpy(data.tokens).to(self.device_)
+        held_out = torch.from_numpy(session.held_out.tokens).to(self.device_) if session.held_out else None
+        batch = max(1, min(cfg.batch_size, len(tokens)))
+        steps = -(-len(tokens) // batch)
+        optim = torch.optim.AdamW(self.net_.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=cfg.learning_rate,
+                                                       total_steps=max(cfg.epochs * steps, 1), pct_start=0.05)
+        self._start_at_frequencies(tokens)
+        for epoch in range(1, cfg.epochs + 1):
+            loss = self._epoch(tokens, batch, optim, schedule, session)
+            if not session.epoch_end(epoch, {"training": loss}, self._held_out_loss(held_out)):
+                break
+
+    def _start_at_frequencies(self, tokens: torch.Tensor) -> None:
+        """Output biases at each column's token frequencies, so the first steps already give sane shares."""
+        with torch.no_grad():
+            for j, size in enumerate(self.layout_.vocab):
+                counts = torch.bincount(tokens[:, j], minlength=size).float() + 1.0
+                start = int(self.net_.offsets[j])
+                self.net_.head.bias[start:start + size] = torch.log(counts / counts.sum())
+            self.net_.head.weight.mul_(0.1)
+
+    def _epoch(self, tokens, batch, optim, schedule, session) -> float:
+        self.net_.train()
+        order = torch.from_numpy(self.rng_.permutation(len(tokens))).to(self.device_)
+        total, steps = 0.0, 0
+        for start in range(0, len(tokens), batch):
+            with autocast(self.device_):
+                loss = self._loss(tokens[order[start:start + batch]], self.torch_rng_)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+            if schedule.last_epoch + 1 < schedule.total_steps:
+                schedule.step()
+            total, steps = total + loss.item(), steps + 1
+            session.step += 1
+            if session.should_stop():
+                break
+        return total / max(steps, 1)
+
+    def _loss(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Negative log-likelihood per row, estimated from one random set of known columns per row.
+
+        With ``t`` known columns out of C, every unknown column is predicted and weighted C / (C - t):
+        averaged over ``t``, this is the likelihood of a row in a random column order.
+        """
+        rows, columns = tokens.shape
+        device = tokens.device
+        known_count = torch.randint(0, columns, (rows, 1), generator=generator, device=device)
+        ranks = torch.rand(rows, columns, generator=generator, device=device).argsort(1).argsort(1)
+        known = ranks < known_count
+        within = torch.rand(rows, columns, generator=generator, device=device)
+        scores = _bin_scores(tokens, within, self.layout_.bins)
+        hidden = self.net_.hidden(tokens, known, scores, generator)
+        log_probs = F.log_softmax(self.net_.all_logits(hidden), dim=2)
+        nll = -log_probs.gather(2, tokens.unsqueeze(2)).squeeze(2)
+        weight = (~known).float() * (columns / (columns - known_count.float()))
+        return (nll * weight).sum() / rows
+
+    @torch.no_grad()
+    def _held_out_loss(self, tokens: torch.Tensor | None, repeats: int = 4) -> float | None:
+        """The same estimate on rows never learned, with fixed draws so epochs compare fairly."""
+        if tokens is None or not len(tokens):
+            return None
+        self.net_.eval()
+        generator = torch.Generator(device=self.device_).manual_seed(0)
+        with autocast(self.device_):
+            return float(np.mean([self._loss(tokens, generator).item() for _ in range(repeats)]))
+
+    # ----- sampling ---------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _sample(self, n: int, generator: torch.Generator) -> TokenTable:
+        self.net_.eval()
+        columns = len(self.layout_.vocab)
+        groups = max(1, -(-n // self.config.order_group))
+        group_of_row = torch.arange(n) * groups // max(n, 1)  # consecutive rows share an order
+        orders = torch.rand(groups, columns, generator=generator).argsort(1)
+        tokens = torch.zeros(n, columns, dtype=torch.long)
+        known = torch.zeros(n, columns, dtype=torch.bool)
+        within = torch.rand(n, columns, generator=generator)
+        scores = _bin_scores(tokens, within, self.layout_.bins)
+        for step in range(columns):
+            with autocast(self.device_):
+                hidden = self.net_.hidden(tokens.to(self.device_), known.to(self.device_), scores.to(self.device_))
+            column_of_row = orders[group_of_row, step]
+            for column in column_of_row.unique().tolist():
+                rows = (column_of_row == column).nonzero().squeeze(1)
+                logits = self.net_.column_logits(hidden[rows.to(self.device_)], column).cpu()
+                tokens[rows, column] = torch.multinomial(F.softmax(logits, dim=1), 1, generator=generator).squeeze(1)
+                known[rows, column] = True
+                scores[rows, column] = _bin_scores(tokens[rows, column], within[rows, column], self.layout_.bins)
+        binned = torch.tensor(self.layout_.binned).expand(n, columns)
+        within = torch.where(binned & (tokens < self.layout_.bins), within, torch.nan)
+        return TokenTable(tokens.numpy(), within.numpy())

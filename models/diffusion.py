@@ -1,0 +1,209 @@
+"""Diffusion generator (TabDDPM class): Gaussian diffusion on numbers, masked diffusion on categories.
+
+Training adds noise to a row at a random strength t in (0, 1): numbers (as normal scores) are blended with
+Gaussian noise along a cosine schedule, and each category (and each missing-value flag) is hidden behind
+a mask token with probability t. One network learns to undo it: it predicts the noise direction of the
+numbers (the "v" target) and the hidden categories. Sampling starts from pure noise, every category
+hidden, and walks t from 1 to 0 in a few dozen steps (deterministic DDIM steps for numbers; categories
+revealed at the rate they were hidden). A one-cycle learning rate and early stopping on the loss of
+held-out rows keep it from memorising the training rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from models.base import Generator
+from models.compute import autocast
+from models.nets import ResidualBlock
+from models.training import TrainingSession
+from tabular.representations import MixedLayout, MixedTable, NumbersAndTokens
+
+T_MIN = 1e-3  # noise strengths are drawn from [T_MIN, 1 - T_MIN]: the schedule's ends are degenerate
+
+
+@dataclass
+class DiffusionConfig:
+    """Settings of the diffusion generator."""
+
+    epochs: int = 200  # passes over the data (stops sooner once the held-out loss stops improving)
+    batch_size: int = 512  # rows per optimiser step
+    learning_rate: float = 2e-3  # peak Adam step size of the one-cycle schedule
+    weight_decay: float = 1e-5  # L2 penalty on the weights (AdamW)
+    width: int = 256  # width of the denoising network
+    depth: int = 3  # residual blocks in the denoising network
+    dropout: float = 0.0  # dropout inside the blocks while training
+    sampling_steps: int = 50  # denoising steps per sample: fewer is faster, more is finer
+    seed: int = 0  # makes fit and sampling reproducible
+    threads: int | None = None  # CPU threads while fitting (None: this training's share of the cores)
+
+
+def _signal_noise(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cosine schedule: how much of the data and of the noise a number keeps at strength t."""
+    return torch.cos(t * math.pi / 2), torch.sin(t * math.pi / 2)
+
+
+class _Denoiser(nn.Module):
+    """Noisy numbers, partly masked tokens and the noise strength in; v for numbers and token logits out."""
+
+    def __init__(self, layout: MixedLayout, width: int, depth: int, dropout: float) -> None:
+        super().__init__()
+        total, columns = sum(layout.vocab), len(layout.vocab)
+        self.numbers = len(layout.numbers)
+        offsets = np.concatenate([[0], np.cumsum(layout.vocab)[:-1]]).astype(np.int64) if columns else []
+        self.register_buffer("offsets", torch.tensor(offsets, dtype=torch.long))
+        self.register_buffer("masked_token", total + torch.arange(columns))  # one mask token per column
+        pad = torch.full((columns, max(layout.vocab, default=1)), total, dtype=torch.long)
+        for j, size in enumerate(layout.vocab):
+            pad[j, :size] = int(offsets[j]) + torch.arange(size)
+        self.register_buffer("pad", pad)
+        self.embed = nn.Embedding(total + columns + 1, width)
+        self.number_in = nn.Linear(max(self.numbers, 1), width)
+        self.time = nn.Sequential(nn.Linear(64, width), nn.SiLU(), nn.Linear(width, width))
+        self.blocks = nn.ModuleList(ResidualBlock(width, dropout) for _ in range(depth))
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, self.numbers + total)
+
+    def forward(self, numbers: torch.Tensor, tokens: torch.Tensor, masked: torch.Tensor, t: torch.Tensor,
+                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        freqs = torch.exp(-math.log(1000.0) * torch.arange(32, device=t.device) / 32)
+        angles = 1000.0 * t.unsqueeze(1) * freqs
+        x = self.time(torch.cat([angles.sin(), angles.cos()], dim=1))
+        if self.numbers:
+            x = x + self.number_in(numbers)
+        if tokens.shape[1]:
+            x = x + self.embed(torch.where(masked, self.masked_token, tokens + self.offsets)).sum(1)
+        for block in self.blocks:
+            x = block(x, generator, self.training)
+        with torch.autocast(x.device.type, enabled=False):  # outputs in full precision: they set shares
+            out = self.head(self.norm(x).float())
+        raw = out[:, self.numbers:]
+        raw = torch.cat([raw, raw.new_full((raw.shape[0], 1), float("-inf"))], dim=1)
+        return out[:, :self.numbers], raw[:, self.pad]
+
+
+class DiffusionGenerator(Generator):
+    """Mixed Gaussian and masked diffusion over the shared encoding (TabDDPM / TabDiff family)."""
+
+    name = "diffusion"
+    Config = DiffusionConfig
+    representation = NumbersAndTokens()
+
+    def _build(self, extra: dict) -> None:
+        cfg = self.config
+        self.layout_ = self.representation.layout(self.encoder_)
+        self.net_ = _Denoiser(self.layout_, cfg.width, cfg.depth, cfg.dropout).to(self.device_)
+
+    def _networks(self) -> dict[str, nn.Module]:
+        return {"network": self.net_}
+
+    # ----- training ---------------------------------------------------------------------------------------
+    def _fit(self, data: MixedTable, session: TrainingSession) -> None:
+        self._build({})
+        self._init_networks()
+        cfg = self.config
+        tensors = self._tensors(data)
+        held_out = self._tensors(session.held_out) if session.held_out is not None else None
+        rows = len(tensors[0])
+        batch = max(1, min(cfg.batch_size, rows))
+        steps = -(-rows // batch)
+        optim = torch.optim.AdamW(self.net_.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=cfg.learning_rate,
+                                                       total_steps=max(cfg.epochs * steps, 1), pct_start=0.05)
+        for epoch in range(1, cfg.epochs + 1):
+            loss = self._epoch(tensors, batch, optim, schedule, session)
+            if not session.epoch_end(epoch, {"denoising": loss}, self._held_out_loss(held_out)):
+                break
+
+    def _tensors(self, data: MixedTable) -> tuple[torch.Tensor, torch.Tensor]:
+        return (torch.from_numpy(data.numbers).to(self.device_), torch.from_numpy(data.tokens).to(self.device_))
+
+    def _epoch(self, tensors, batch, optim, schedule, session) -> float:
+        self.net_.train()
+        rows = len(tensors[0])
+        order = torch.from_numpy(self.rng_.permutation(rows)).to(self.device_)
+        total, steps = 0.0, 0
+        for start in range(0, rows, batch):
+            pick = order[start:start + batch]
+            with autocast(self.device_):
+                loss = self._loss(tensors[0][pick], tensors[1][pick], self.torch_rng_)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+            if schedule.last_epoch + 1 < schedule.total_steps:
+                schedule.step()
+            total, steps = total + loss.item(), steps + 1
+            session.step += 1
+            if session.should_stop():
+                break
+        return total / max(steps, 1)
+
+    def _loss(self, numbers: torch.Tensor, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Denoising loss per row: squared error of v on the numbers present, cross-entropy of hidden tokens."""
+        rows, device = len(numbers), numbers.device
+        t = T_MIN + (1 - 2 * T_MIN) * torch.rand(rows, generator=generator, device=device)
+        signal, noise_share = _signal_noise(t)
+        present = ~torch.isnan(numbers)
+        clean = torch.nan_to_num(numbers)
+        noise = torch.randn(clean.shape, generator=generator, device=device)
+        noisy = signal.unsqueeze(1) * clean + noise_share.unsqueeze(1) * noise
+        masked = torch.rand(tokens.shape, generator=generator, device=device) < t.unsqueeze(1)
+        v, logits = self.net_(noisy, tokens, masked, t, generator)
+        target = signal.unsqueeze(1) * noise - noise_share.unsqueeze(1) * clean
+        loss = (((v.float() - target) ** 2) * present).sum()
+        if tokens.shape[1]:
+            nll = -F.log_softmax(logits, dim=2).gather(2, tokens.unsqueeze(2)).squeeze(2)
+            loss = loss + (nll * masked).sum()
+        return loss / rows
+
+    @torch.no_grad()
+    def _held_out_loss(self, tensors: tuple[torch.Tensor, torch.Tensor] | None, repeats: int = 4) -> float | None:
+        """The denoising loss of rows never learned, with fixed draws so epochs compare fairly."""
+        if tensors is None or not len(tensors[0]):
+            return None
+        self.net_.eval()
+        generator = torch.Generator(device=self.device_).manual_seed(0)
+        with autocast(self.device_):
+            return float(np.mean([self._loss(*tensors, generator).item() for _ in range(repeats)]))
+
+    # ----- sampling ---------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _sample(self, n: int, generator: torch.Generator) -> MixedTable:
+        self.net_.eval()
+        columns = len(self.layout_.vocab)
+        numbers = torch.randn(n, len(self.layout_.numbers), generator=generator)
+        tokens = torch.zeros(n, columns, dtype=torch.long)
+        masked = torch.ones(n, columns, dtype=torch.bool)
+        grid = torch.linspace(1.0, 0.0, self.config.sampling_steps + 1)
+        for now, later in zip(grid[:-1].tolist(), grid[1:].tolist()):
+            t = torch.full((n,), max(now, T_MIN), device=self.device_)
+            with autocast(self.device_):
+                v, logits = self.net_(numbers.to(self.device_), tokens.to(self.device_), masked.to(self.device_), t)
+            numbers = self._number_step(numbers, v.float().cpu(), now, later)
+            if columns:
+                tokens, masked = self._token_step(tokens, masked, logits.float().cpu(), now, later, generator)
+        return MixedTable(numbers.numpy(), tokens.numpy())
+
+    @staticmethod
+    def _number_step(noisy: torch.Tensor, v: torch.Tensor, now: float, later: float) -> torch.Tensor:
+        """A deterministic (DDIM) step from strength ``now`` to ``later``."""
+        signal, noise_share = _signal_noise(torch.tensor(now))
+        clean = signal * noisy - noise_share * v
+        noise = noise_share * noisy + signal * v
+        signal, noise_share = _signal_noise(torch.tensor(later))
+        return signal * clean + noise_share * noise
+
+    @staticmethod
+    def _token_step(tokens, masked, logits, now: float, later: float, generator):
+        """Reveal each hidden token with the chance it was hidden between ``later`` and ``now``."""
+        rows, columns, width = logits.shape
+        draw = torch.multinomial(F.softmax(logits, dim=2).reshape(-1, width), 1, generator=generator)
+        reveal = masked & (torch.rand(rows, columns, generator=generator) < (now - later) / now)
+        tokens = torch.where(reveal, draw.reshape(rows, columns), tokens)
+        return tokens, masked & ~reveal
