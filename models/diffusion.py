@@ -38,7 +38,7 @@ class DiffusionConfig:
     weight_decay: float = 1e-5  # L2 penalty on the weights (AdamW)
     width: int = 256  # width of the denoising network
     depth: int = 3  # residual blocks in the denoising network
-    dropout: float = 0.0  # dropout inside the blocks while training
+    dropout: float = 0.1  # dropout inside the blocks while training, against memorising rows
     sampling_steps: int = 50  # denoising steps per sample: fewer is faster, more is finer
     seed: int = 0  # makes fit and sampling reproducible
     threads: int | None = None  # CPU threads while fitting (None: this training's share of the cores)

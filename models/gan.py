@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from models.base import Generator
+from models.compute import autocast
 from models.nets import MLP, Residual, SpanIndex
 from models.training import TrainingSession
 from tabular.encoding import Span
@@ -137,8 +138,8 @@ class ConditionalGAN(Generator):
         batch = max(cfg.pac, min(cfg.batch_size, len(data)) // cfg.pac * cfg.pac)
         real_all = torch.from_numpy(data).to(self.device_)
         opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9),
-                                 weight_decay=cfg.weight_decay)
-        opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9))
+                                 weight_decay=cfg.weight_decay, fused=True)
+        opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9), fused=True)
         steps = max(len(data) // batch, 1)
         for epoch in range(1, cfg.epochs + 1):
             losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session)
@@ -159,8 +160,9 @@ class ConditionalGAN(Generator):
         self.generator_net_.train(), self.critic_net_.train()
         sums = {"generator": 0.0, "critic": 0.0}
         for _ in range(steps):
-            d_loss = self._critic_step(real_all, batch, opt_d)
-            g_loss = self._generator_step(batch, opt_g)
+            with autocast(self.device_):  # matrix products in bfloat16 where the hardware is fast at it
+                d_loss = self._critic_step(real_all, batch, opt_d)
+                g_loss = self._generator_step(batch, opt_g)
             sums["critic"] += d_loss
             sums["generator"] += g_loss
             session.step += 1

@@ -31,7 +31,7 @@ def dropout(x: torch.Tensor, p: float, generator: torch.Generator | None, active
     """Dropout whose mask comes from ``generator`` (``nn.Dropout`` would draw from the process-wide one)."""
     if not active or p <= 0:
         return x
-    keep = torch.empty_like(x).bernoulli_(1 - p, generator=generator)
+    keep = torch.rand(x.shape, generator=generator, device=x.device) >= p  # faster than bernoulli_ on a CPU
     return x * keep / (1 - p)
 
 
@@ -99,6 +99,7 @@ class SpanIndex:
             positions = torch.tensor([list(range(self.softmax[j].start, self.softmax[j].stop)) for j in members])
             self.groups.append((positions.to(device), torch.tensor(members, device=device)))
         self.missing_of = self._missing_flags(device)
+        self.block_starts = torch.tensor([s.start for s in self.softmax], dtype=torch.long, device=device)
 
     def _missing_flags(self, device: torch.device) -> torch.Tensor:
         """For each linear column, the position of its "missing" slot (-1 when it has none)."""
@@ -131,23 +132,19 @@ class SpanIndex:
         for positions, _ in self.groups:
             logits = raw[:, positions]
             if tau:
-                gumbel = -torch.empty_like(logits).exponential_(generator=generator).log()
-                logits = (logits + gumbel) / tau
-            out[:, positions.reshape(-1)] = F.softmax(logits, dim=2).reshape(len(raw), -1)
+                uniform = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_(1e-12, 1.0)
+                logits = (logits - torch.log(-torch.log(uniform))) / tau
+            out[:, positions.reshape(-1)] = F.softmax(logits, dim=2).reshape(len(raw), -1).to(out.dtype)
         return out
 
     def block_log_prob(self, raw: torch.Tensor, blocks: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
         """Log-probability of slot ``slots[i]`` of block ``blocks[i]`` for every row i."""
-        out = raw.new_zeros(len(raw))
+        normaliser = raw.new_zeros(len(raw), len(self.softmax))
         for positions, members in self.groups:
-            hit = (blocks.unsqueeze(1) == members.unsqueeze(0))  # [rows, k]
-            rows = hit.any(dim=1)
-            if not rows.any():
-                continue
-            which = hit[rows].float().argmax(dim=1)
-            logits = raw[rows][:, positions][torch.arange(int(rows.sum()), device=raw.device), which]
-            out[rows] = F.log_softmax(logits, dim=1).gather(1, slots[rows].unsqueeze(1)).squeeze(1)
-        return out
+            normaliser[:, members] = torch.logsumexp(raw[:, positions], dim=2).to(raw.dtype)
+        starts = self.block_starts[blocks]
+        rows = torch.arange(len(raw), device=raw.device)
+        return raw[rows, starts + slots] - normaliser[rows, blocks]
 
     def reconstruction_loss(self, raw: torch.Tensor, target: torch.Tensor, codes: torch.Tensor,
                             present: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:

@@ -47,7 +47,8 @@ class TrainingOptions:
     min_share: float = 0.5  # ... but never before this share of the planned epochs has run
     min_delta: float = 0.001  # smaller gains than this do not count as improvement
     eval_rows: int = 1000  # validation rows compared with as many synthetic rows
-    loss_patience: int = 20  # epochs without a better held-out loss before stopping (models that report one)
+    loss_patience: int = 10  # epochs in a row with a clearly worse held-out loss before stopping ...
+    loss_tolerance: float = 0.01  # ... "clearly" meaning more than this share above the best (less is noise)
     display_share: float = 0.1  # share of the time a display-only quality measurement may take
 
 
@@ -102,6 +103,7 @@ class TrainingSession:
         self._good_state: dict | None = None
         self._stale = 0
         self._reference: FidelityReference | None = None
+        self._last_held_out: float | None = None
         self._measuring = 0.0  # seconds spent on display-only quality measurements
 
     def elapsed(self) -> float:
@@ -141,21 +143,34 @@ class TrainingSession:
         budget = self.options.budget_seconds
         if budget is not None and self.elapsed() > budget:
             return self._stop("budget", f"The time budget of {budget:.0f} s was reached; the best model is kept.")
-        patience = self.options.loss_patience if held_out is not None else self.options.patience
-        if self._stale >= patience and epoch >= self.options.min_share * self.epochs:
-            what = "The held-out loss" if held_out is not None else "Quality"
-            return self._stop("early_stop", f"{what} stopped improving, so training stopped early.")
+        if held_out is not None:
+            if self._stale >= self.options.loss_patience:
+                return self._stop("early_stop", "The loss on rows it never learned kept rising (it began to "
+                                                "memorise), so training stopped and the best state is kept.")
+        elif self._stale >= self.options.patience and epoch >= self.options.min_share * self.epochs:
+            return self._stop("early_stop", "Quality stopped improving, so training stopped early.")
         return True
 
     def _track_loss(self, epoch: int, loss: float) -> None:
-        """Keep the weights with the lowest held-out loss."""
+        """Remember the weights with the lowest held-out loss; count epochs that are clearly worse than it."""
         best = self.report.best_held_out
-        if best is None or loss < best - self.options.min_delta * abs(best):
+        if best is None or loss < best:
             self.report.best_held_out, self.report.best_epoch = loss, epoch
             self._best_state = self._good_state
-            self._stale = 0
-        else:
-            self._stale += 1
+        worse = best is not None and loss > best + self.options.loss_tolerance * abs(best)
+        self._stale = self._stale + 1 if worse else 0
+        self._last_held_out = loss
+
+    def _keep_last(self) -> bool:
+        """Held-out-loss models keep their last weights (the learning rate has settled) unless those are
+        clearly worse on held-out rows than the best seen; the others keep their best."""
+        best, last = self.report.best_held_out, self._last_held_out
+        if best is None or last is None or self.report.stop_reason in ("early_stop", "unstable"):
+            return False
+        if last > best + self.options.loss_tolerance * abs(best):
+            return False
+        self.report.best_held_out, self.report.best_epoch = last, self.report.epochs_run
+        return True
 
     def _score(self, epoch: int) -> float:
         if self._reference is None:
@@ -213,6 +228,8 @@ class TrainingSession:
     def finish(self) -> TrainingReport:
         """Restore the best (or last good) weights and close the report."""
         state = self._best_state or self._good_state
+        if self._keep_last():
+            state = None
         if state is not None and (self._best_state is not None or self.report.stop_reason == "unstable"):
             for name, net in self.model._networks().items():
                 net.load_state_dict(state[name])

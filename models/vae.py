@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from models.base import Generator
+from models.compute import autocast
 from models.nets import MLP, SpanIndex
 from models.training import TrainingSession
 
@@ -74,7 +75,7 @@ class TabularVAE(Generator):
         x_all = torch.from_numpy(data).to(self.device_)
         codes, present = self.spans_.targets(x_all)  # once, not at every step
         params = list(self.encoder_net_.parameters()) + list(self.decoder_net_.parameters())
-        optim = torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        optim = torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
         batch = min(cfg.batch_size, len(x_all))
         for epoch in range(1, cfg.epochs + 1):
             totals = self._epoch((x_all, codes, present), batch, optim, session)
@@ -84,14 +85,15 @@ class TabularVAE(Generator):
     def _epoch(self, tensors: tuple[torch.Tensor, ...], batch: int, optim: torch.optim.Optimizer,
                session: TrainingSession) -> dict[str, float]:
         self.encoder_net_.train(), self.decoder_net_.train()
-        x_all = tensors[0]
-        order = torch.from_numpy(self.rng_.permutation(len(x_all))).to(self.device_)
+        order = torch.from_numpy(self.rng_.permutation(len(tensors[0]))).to(self.device_)
+        shuffled = [t[order] for t in tensors]  # one gather per epoch; batches are then slices
         sums, steps = {"reconstruction": 0.0, "kl": 0.0}, 0
-        for start in range(0, len(x_all) - batch + 1, batch):
-            x, codes, present = (t[order[start: start + batch]] for t in tensors)
-            mu, log_var = self.encoder_net_(x)
-            noise = torch.randn(mu.shape, generator=self.torch_rng_, device=self.device_)
-            raw = self.decoder_net_(mu + noise * torch.exp(0.5 * log_var))
+        for start in range(0, len(order) - batch + 1, batch):
+            x, codes, present = (t[start: start + batch] for t in shuffled)
+            with autocast(self.device_):  # matrix products in bfloat16 where the hardware is fast at it
+                mu, log_var = (part.float() for part in self.encoder_net_(x))
+                noise = torch.randn(mu.shape, generator=self.torch_rng_, device=self.device_)
+                raw = self.decoder_net_(mu + noise * torch.exp(0.5 * log_var)).float()
             rec = self.spans_.reconstruction_loss(raw, x, codes, present, self.decoder_net_.log_sigma)
             kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp()) / len(x)
             loss = self.config.loss_factor * rec + kl

@@ -7,7 +7,7 @@ import pytest
 
 from models import registry
 from models.jobs import TrainingJob, TrainingQueue, TrainingRequest, split_rows
-from models.training import TrainingOptions, TrainingStopped
+from models.training import TrainingOptions, TrainingSession, TrainingStopped
 from models.vae import TabularVAE
 
 
@@ -104,3 +104,42 @@ def test_abandoned_job_is_cancelled(mixed, monkeypatch):
     assert not job.control.cancelled
     job.check_owner(now=200.0 + jobs.ABANDON_AFTER)
     assert job.control.cancelled
+
+
+class _Stub:
+    """Just enough of a generator for a TrainingSession: one network whose weight records the epoch."""
+
+    def __init__(self):
+        import torch
+
+        self.net = torch.nn.Linear(1, 1)
+
+    def _networks(self):
+        return {"net": self.net}
+
+
+def _run_session(losses, **options):
+    import torch
+
+    stub = _Stub()
+    session = TrainingSession(stub, len(losses), None, None, None, TrainingOptions(**options))
+    for epoch, loss in enumerate(losses, start=1):
+        with torch.no_grad():
+            stub.net.weight.fill_(epoch)
+        if not session.epoch_end(epoch, {"training": 1.0}, held_out=loss):
+            break
+    report = session.finish()
+    return report, int(stub.net.weight.item())
+
+
+def test_held_out_loss_rising_stops_and_restores_the_best():
+    losses = [10, 9, 8, 7.5] + [8.0 + 0.1 * i for i in range(20)]  # memorising from epoch 5 on
+    report, kept = _run_session(losses, loss_patience=3, loss_tolerance=0.01)
+    assert report.stop_reason == "early_stop" and "memorise" in report.message
+    assert kept == 4 and report.best_epoch == 4 and report.epochs_run == 7
+
+
+def test_noisy_flat_held_out_loss_keeps_the_settled_last_weights():
+    losses = [10, 9, 8, 7.50, 7.55, 7.52, 7.56, 7.53]  # within 1% of the best: noise, not memorising
+    report, kept = _run_session(losses, loss_patience=3, loss_tolerance=0.01)
+    assert report.stop_reason == "finished" and kept == 8 and report.best_epoch == 8

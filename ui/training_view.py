@@ -67,7 +67,7 @@ def training_figure(events: list[ProgressEvent]) -> go.Figure:
                              line=dict(color=FIDELITY_COLOUR, width=3, dash="dot")), secondary_y=True)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12),
                       xaxis_title="Epoch", hovermode="x unified")
-    fig.update_yaxes(title_text="Loss", secondary_y=False)
+    fig.update_yaxes(title_text="Loss (lower is better)", secondary_y=False)
     fig.update_layout(yaxis2=dict(title_text="Quality (%)", range=[0, 100], tickmode="linear", tick0=0, dtick=20,
                                   showgrid=False))
     return fig
@@ -103,6 +103,7 @@ def live_panel() -> None:
     events = job.events()
     progress_line(job, events)
     st.plotly_chart(training_figure(events), key="train_live_chart")
+    held_out_caption(events)
 
 
 def result_panel(job: TrainingJob) -> None:
@@ -115,9 +116,11 @@ def result_panel(job: TrainingJob) -> None:
     else:
         report = job.result.report
         if report.best_held_out is not None:
-            quality = (f" It keeps the state of epoch {report.best_epoch}, where it did best on rows it never "
-                       "learned." + (f" Live quality: **{100 * report.best_fidelity:.0f}%**."
-                                     if report.best_fidelity is not None else ""))
+            kept = ("It ended doing as well as ever on rows it never learned, so it keeps its final state."
+                    if report.best_epoch == report.epochs_run else
+                    f"It keeps the state of epoch {report.best_epoch}, where it did best on rows it never learned.")
+            live = f" Live quality: **{100 * report.best_fidelity:.0f}%**." if report.best_fidelity is not None else ""
+            quality = f" {kept}{live}"
         elif report.best_fidelity is not None:
             quality = f" Live quality: **{100 * report.best_fidelity:.0f}%** (best at epoch {report.best_epoch})."
         else:
@@ -129,3 +132,12 @@ def result_panel(job: TrainingJob) -> None:
     events = job.events()
     if any(e.losses for e in events):
         st.plotly_chart(training_figure(events), key="train_final_chart")
+        held_out_caption(events)
+
+
+def held_out_caption(events: list[ProgressEvent]) -> None:
+    """What the held-out line means, for generators that draw one."""
+    if any("held-out" in e.losses for e in events):
+        st.caption("Held-out loss: how surprised the generator is by real rows it never learned (lower is better). "
+                   "If it climbs while the training loss keeps falling, the generator is starting to memorise "
+                   "its training rows: training then stops and keeps its best state.")

@@ -36,6 +36,24 @@ def test_train_fast_preset_shows_live_chart(page):
     shot(page, "train_done")
 
 
+@pytest.mark.parametrize("title", ["Autoregressive", "Diffusion"])
+def test_token_models_train_with_held_out_line(page, title):
+    _load_sample_and_open_train(page)
+    page.get_by_test_id("stRadio").get_by_text(title).click()
+    expect(page.get_by_text(f"Good at:").first).to_be_visible()
+    page.get_by_role("radio", name="Fast").click()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(f"Training {title}…")).to_be_visible()
+    expect(page.get_by_text(EPOCH)).to_be_visible(timeout=60_000)
+    chart = page.get_by_test_id("stPlotlyChart")
+    expect(chart.get_by_text("held-out loss")).to_be_visible()  # the likelihood of unseen rows, live
+    shot(page, f"train_live_{title.lower()}")
+    expect(page.get_by_text("trained in")).to_be_visible(timeout=240_000)
+    expect(page.get_by_text("on rows it never learned")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart").get_by_text("held-out loss")).to_be_visible()
+    shot(page, f"train_done_{title.lower()}")
+
+
 def test_cancel_then_train_another(page):
     _load_sample_and_open_train(page)
     page.get_by_test_id("stRadio").get_by_text("Conditional GAN (CTGAN)").click()
