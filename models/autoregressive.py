@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from models.base import Generator
 from models.compute import autocast
+from models.minibatch import MinibatchGenerator
 from models.nets import ResidualBlock
-from models.training import TrainingSession
 from tabular.representations import TokenLayout, Tokens, TokenTable
 
 
@@ -101,11 +99,12 @@ def _bin_scores(tokens: torch.Tensor, within: torch.Tensor, bins: int) -> torch.
     return torch.special.ndtri(u.clamp(1e-4, 1 - 1e-4))
 
 
-class AutoregressiveGenerator(Generator):
+class AutoregressiveGenerator(MinibatchGenerator):
     """Any-order autoregressive model over column tokens, with numbers placed exactly inside their bin."""
 
     name = "autoregressive"
     Config = AutoregressiveConfig
+    sample_chunk = 4096  # one network pass per column (or step) over these rows: keeps memory flat
 
     @property
     def representation(self) -> Tokens:  # the number of bins is a setting
@@ -124,49 +123,18 @@ class AutoregressiveGenerator(Generator):
         nn.init.normal_(self.net_.number_scale, std=0.1, generator=self.torch_rng_)
 
     # ----- training ---------------------------------------------------------------------------------------
-    def _fit(self, data: TokenTable, session: TrainingSession) -> None:
-        self._build({})
-        self._init_networks()
-        cfg = self.config
-        tokens = torch.from_numpy(data.tokens).to(self.device_)
-        held_out = torch.from_numpy(session.held_out.tokens).to(self.device_) if session.held_out else None
-        batch = max(1, min(cfg.batch_size, len(tokens)))
-        steps = -(-len(tokens) // batch)
-        optim = torch.optim.AdamW(self.net_.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=cfg.learning_rate,
-                                                       total_steps=max(cfg.epochs * steps, 1), pct_start=0.05)
-        self._start_at_frequencies(tokens)
-        for epoch in range(1, cfg.epochs + 1):
-            loss = self._epoch(tokens, batch, optim, schedule, session)
-            if not session.epoch_end(epoch, {"training": loss}, self._held_out_loss(held_out)):
-                break
+    def _tensors(self, data: TokenTable) -> tuple[torch.Tensor]:
+        return (torch.from_numpy(data.tokens).to(self.device_),)
 
-    def _start_at_frequencies(self, tokens: torch.Tensor) -> None:
+    def _prepare(self, tensors: tuple[torch.Tensor, ...]) -> None:
         """Output biases at each column's token frequencies, so the first steps already give sane shares."""
+        tokens = tensors[0]
         with torch.no_grad():
             for j, size in enumerate(self.layout_.vocab):
                 counts = torch.bincount(tokens[:, j], minlength=size).float() + 1.0
                 start = int(self.net_.offsets[j])
                 self.net_.head.bias[start:start + size] = torch.log(counts / counts.sum())
             self.net_.head.weight.mul_(0.1)
-
-    def _epoch(self, tokens, batch, optim, schedule, session) -> float:
-        self.net_.train()
-        order = torch.from_numpy(self.rng_.permutation(len(tokens))).to(self.device_)
-        total, steps = 0.0, 0
-        for start in range(0, len(tokens), batch):
-            with autocast(self.device_):
-                loss = self._loss(tokens[order[start:start + batch]], self.torch_rng_)
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            optim.step()
-            if schedule.last_epoch + 1 < schedule.total_steps:
-                schedule.step()
-            total, steps = total + loss.item(), steps + 1
-            session.step += 1
-            if session.should_stop():
-                break
-        return total / max(steps, 1)
 
     def _loss(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Negative log-likelihood per row, estimated from one random set of known columns per row.
@@ -186,16 +154,6 @@ class AutoregressiveGenerator(Generator):
         nll = -log_probs.gather(2, tokens.unsqueeze(2)).squeeze(2)
         weight = (~known).float() * (columns / (columns - known_count.float()))
         return (nll * weight).sum() / rows
-
-    @torch.no_grad()
-    def _held_out_loss(self, tokens: torch.Tensor | None, repeats: int = 4) -> float | None:
-        """The same estimate on rows never learned, with fixed draws so epochs compare fairly."""
-        if tokens is None or not len(tokens):
-            return None
-        self.net_.eval()
-        generator = torch.Generator(device=self.device_).manual_seed(0)
-        with autocast(self.device_):
-            return float(np.mean([self._loss(tokens, generator).item() for _ in range(repeats)]))
 
     # ----- sampling ---------------------------------------------------------------------------------------
     @torch.no_grad()

@@ -43,6 +43,7 @@ class Generator(ABC):
     name: ClassVar[str]
     Config: ClassVar[type]
     representation: ClassVar[Representation] = OneHot()
+    sample_chunk: ClassVar[int] = 50_000  # rows drawn per network call (bounds memory; one progress step)
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
         self.config = dataclasses.replace(config or self.Config(), **overrides)
@@ -181,10 +182,17 @@ class Generator(ABC):
         return self.representation.encode(self.encoder_, table, self.rng_)
 
     def _decode_sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
-        """Model columns only, decoded to typed values. Draws from generators of its own (thread-safe)."""
-        draw_seed = int(np.random.default_rng(seed).integers(2**62))
-        data = self._sample(n, seeded_generator(draw_seed, torch.device("cpu")))
-        return self.representation.decode(self.encoder_, data, np.random.default_rng(seed))
+        """Model columns only, decoded to typed values, ``sample_chunk`` rows at a time.
+
+        Draws from generators of its own, so several threads may sample one model at once.
+        """
+        rng = np.random.default_rng(seed)
+        frames = []
+        for start in range(0, max(n, 1), self.sample_chunk):
+            size = min(self.sample_chunk, n - start)
+            data = self._sample(size, seeded_generator(int(rng.integers(2**62)), torch.device("cpu")))
+            frames.append(self.representation.decode(self.encoder_, data, rng))
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
     def _constants(self, table: pd.DataFrame) -> dict[str, str | None]:
         """The one value of each constant column, as text (revived by kind when sampling)."""

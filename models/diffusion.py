@@ -19,10 +19,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from models.base import Generator
 from models.compute import autocast
+from models.minibatch import MinibatchGenerator
 from models.nets import ResidualBlock
-from models.training import TrainingSession
 from tabular.representations import MixedLayout, MixedTable, NumbersAndTokens
 
 T_MIN = 1e-3  # noise strengths are drawn from [T_MIN, 1 - T_MIN]: the schedule's ends are degenerate
@@ -88,11 +87,13 @@ class _Denoiser(nn.Module):
         return out[:, :self.numbers], raw[:, self.pad]
 
 
-class DiffusionGenerator(Generator):
+class DiffusionGenerator(MinibatchGenerator):
     """Mixed Gaussian and masked diffusion over the shared encoding (TabDDPM / TabDiff family)."""
 
     name = "diffusion"
     Config = DiffusionConfig
+    loss_name = "denoising"
+    sample_chunk = 4096  # one network pass per column (or step) over these rows: keeps memory flat
     representation = NumbersAndTokens()
 
     def _build(self, extra: dict) -> None:
@@ -104,45 +105,8 @@ class DiffusionGenerator(Generator):
         return {"network": self.net_}
 
     # ----- training ---------------------------------------------------------------------------------------
-    def _fit(self, data: MixedTable, session: TrainingSession) -> None:
-        self._build({})
-        self._init_networks()
-        cfg = self.config
-        tensors = self._tensors(data)
-        held_out = self._tensors(session.held_out) if session.held_out is not None else None
-        rows = len(tensors[0])
-        batch = max(1, min(cfg.batch_size, rows))
-        steps = -(-rows // batch)
-        optim = torch.optim.AdamW(self.net_.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=cfg.learning_rate,
-                                                       total_steps=max(cfg.epochs * steps, 1), pct_start=0.05)
-        for epoch in range(1, cfg.epochs + 1):
-            loss = self._epoch(tensors, batch, optim, schedule, session)
-            if not session.epoch_end(epoch, {"denoising": loss}, self._held_out_loss(held_out)):
-                break
-
     def _tensors(self, data: MixedTable) -> tuple[torch.Tensor, torch.Tensor]:
         return (torch.from_numpy(data.numbers).to(self.device_), torch.from_numpy(data.tokens).to(self.device_))
-
-    def _epoch(self, tensors, batch, optim, schedule, session) -> float:
-        self.net_.train()
-        rows = len(tensors[0])
-        order = torch.from_numpy(self.rng_.permutation(rows)).to(self.device_)
-        total, steps = 0.0, 0
-        for start in range(0, rows, batch):
-            pick = order[start:start + batch]
-            with autocast(self.device_):
-                loss = self._loss(tensors[0][pick], tensors[1][pick], self.torch_rng_)
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            optim.step()
-            if schedule.last_epoch + 1 < schedule.total_steps:
-                schedule.step()
-            total, steps = total + loss.item(), steps + 1
-            session.step += 1
-            if session.should_stop():
-                break
-        return total / max(steps, 1)
 
     def _loss(self, numbers: torch.Tensor, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Denoising loss per row: squared error of v on the numbers present, cross-entropy of hidden tokens."""
@@ -161,16 +125,6 @@ class DiffusionGenerator(Generator):
             nll = -F.log_softmax(logits, dim=2).gather(2, tokens.unsqueeze(2)).squeeze(2)
             loss = loss + (nll * masked).sum()
         return loss / rows
-
-    @torch.no_grad()
-    def _held_out_loss(self, tensors: tuple[torch.Tensor, torch.Tensor] | None, repeats: int = 4) -> float | None:
-        """The denoising loss of rows never learned, with fixed draws so epochs compare fairly."""
-        if tensors is None or not len(tensors[0]):
-            return None
-        self.net_.eval()
-        generator = torch.Generator(device=self.device_).manual_seed(0)
-        with autocast(self.device_):
-            return float(np.mean([self._loss(*tensors, generator).item() for _ in range(repeats)]))
 
     # ----- sampling ---------------------------------------------------------------------------------------
     @torch.no_grad()

@@ -45,10 +45,11 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
     rng = np.random.default_rng(seed)
     chunks, made, removed = [], 0, 0
     real_keys = row_keys(real, model.schema_) if drop_copies and real is not None else None
-    for _ in range(-(-rows // CHUNK_ROWS) + MAX_ROUNDS):  # the chunks needed, plus a few to replace copies
+    step = min(CHUNK_ROWS, model.sample_chunk)  # slow samplers report progress more often
+    for _ in range(-(-rows // step) + MAX_ROUNDS):  # the chunks needed, plus a few to replace copies
         if made >= rows:
             break
-        chunk = model.sample(min(CHUNK_ROWS, rows - made), seed=int(rng.integers(2**31)))
+        chunk = model.sample(min(step, rows - made), seed=int(rng.integers(2**31)))
         if real_keys is not None:
             copies = copied_rows(chunk, real_keys, model.schema_)
             removed += int(copies.sum())

@@ -1,13 +1,12 @@
 """Contract every registered generator keeps: fit, sample, valid values, save/load, progress, cancel, seed."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from models import registry
 from models.base import Generator, ModelError
 from models.training import TrainingControl
-from tabular.schema import Handling, Kind
+from tabular.schema import Handling
 
 TINY = {"copula": {}, "vae": {"epochs": 3, "batch_size": 60}, "gan": {"epochs": 2, "batch_size": 60},
         "autoregressive": {"epochs": 3, "batch_size": 60, "width": 64}, "diffusion": {"epochs": 3, "batch_size": 60,
@@ -125,3 +124,14 @@ def test_registry_cards_are_complete():
         card = registry.card(name)
         assert card.title and card.good_at and card.speed and card.quality and card.analogy
         assert set(card.presets) == {"fast", "balanced", "best"}
+
+
+def test_large_draws_come_in_chunks_with_the_same_columns(mixed, monkeypatch):
+    model = trained("autoregressive", mixed, **TINY["autoregressive"])
+    monkeypatch.setattr(type(model), "sample_chunk", 70)
+    calls = []
+    original = model._sample
+    monkeypatch.setattr(model, "_sample", lambda n, g: calls.append(n) or original(n, g))
+    out = model.sample(200, seed=3)
+    assert calls == [70, 70, 60] and len(out) == 200 and out.index.is_unique
+    pd.testing.assert_frame_equal(out, model.sample(200, seed=3))

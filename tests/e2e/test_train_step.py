@@ -40,7 +40,7 @@ def test_train_fast_preset_shows_live_chart(page):
 def test_token_models_train_with_held_out_line(page, title):
     _load_sample_and_open_train(page)
     page.get_by_test_id("stRadio").get_by_text(title).click()
-    expect(page.get_by_text(f"Good at:").first).to_be_visible()
+    expect(page.get_by_text("Good at:").first).to_be_visible()
     page.get_by_role("radio", name="Fast").click()
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text(f"Training {title}…")).to_be_visible()
