@@ -108,4 +108,9 @@ def fast_bfloat16(device_type: str) -> bool:
 def autocast(device: torch.device, enabled: bool = True):
     """Matrix products in bfloat16 inside the block where the hardware is fast at it; a no-op elsewhere."""
     use = enabled and fast_bfloat16(device.type)
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=use) if use else contextlib.nullcontext()
+    if not use:
+        return contextlib.nullcontext()
+    # PyTorch's cache of bfloat16 weight copies is shared by all threads and emptied whenever any of them
+    # leaves an autocast block: with it, a training could use weights cast before its last optimizer step,
+    # or not, depending on what another training did (and lose reproducibility). Casting afresh is cheap.
+    return torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False)
