@@ -21,7 +21,7 @@ from tabular.schema import Handling, Kind, TableSchema
 from tabular.surrogates import SurrogateMaker
 
 MIN_TRAIN_ROWS = 10  # fewer rows than this cannot teach a generator anything
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: token generators, grouped one-hot layout, one GAN learning rate
 
 
 class ModelError(Exception):

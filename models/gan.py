@@ -136,7 +136,7 @@ class ConditionalGAN(Generator):
         self._build({"dim": data.shape[1], "cond": self.sampler_.width})
         self._init_networks()
         batch = max(cfg.pac, min(cfg.batch_size, len(data)) // cfg.pac * cfg.pac)
-        real_all = torch.from_numpy(data).to(self.device_)
+        real_all = self.spans_.grouped(torch.from_numpy(data).to(self.device_))  # the networks' column order
         opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9),
                                  weight_decay=cfg.weight_decay, fused=True)
         opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9), fused=True)

@@ -81,43 +81,53 @@ class ResidualBlock(nn.Module):
 
 
 class SpanIndex:
-    """Index tensors over the encoded row, so softmax blocks are handled a few tensor operations at a time.
+    """The one-hot encoding rearranged so that softmax blocks of one width sit side by side.
 
-    Blocks of the same width form a group: its positions gather into a [rows, blocks, width] tensor, so
-    softmax, Gumbel-softmax and cross-entropy run once per distinct width instead of once per column.
+    Networks work in this grouped order: the normal scores first, then the blocks of each width one after
+    another. A group of ``k`` blocks of width ``w`` is one contiguous slice, viewed as [rows, k, w], so
+    softmax, Gumbel-softmax and cross-entropy are one operation per distinct width, with no gathering.
+    ``grouped`` rearranges encoded rows once; ``draw`` gives samples back in the encoder's order. Blocks
+    are numbered in the grouped order (see ``block_of``).
     """
 
     def __init__(self, spans: Sequence[Span], device: torch.device) -> None:
         self.spans = list(spans)
-        self.dim = spans[-1].stop if spans else 0
-        self.linear = torch.tensor([s.start for s in spans if s.activation == "linear"], dtype=torch.long,
-                                   device=device)
-        self.softmax = [s for s in spans if s.activation == "softmax"]
-        self.groups: list[tuple[torch.Tensor, torch.Tensor]] = []  # (positions [k, w], block numbers [k])
-        for width in sorted({s.width for s in self.softmax}):
-            members = [j for j, s in enumerate(self.softmax) if s.width == width]
-            positions = torch.tensor([list(range(self.softmax[j].start, self.softmax[j].stop)) for j in members])
-            self.groups.append((positions.to(device), torch.tensor(members, device=device)))
-        self.missing_of = self._missing_flags(device)
-        self.block_starts = torch.tensor([s.start for s in self.softmax], dtype=torch.long, device=device)
+        linear = [s for s in spans if s.activation == "linear"]
+        self.n_linear = len(linear)
+        order = [s.start for s in linear]
+        self.blocks: list[Span] = []
+        self.groups: list[tuple[int, int, int]] = []  # (start in grouped order, blocks, width)
+        for width in sorted({s.width for s in spans if s.activation == "softmax"}):
+            members = [s for s in spans if s.activation == "softmax" and s.width == width]
+            self.groups.append((len(order), len(members), width))
+            self.blocks.extend(members)
+            order.extend(p for s in members for p in range(s.start, s.stop))
+        self.order = torch.tensor(order, dtype=torch.long, device=device)
+        self.restore = torch.argsort(self.order).cpu()
+        starts = [self.n_linear + sum(k * w for _, k, w in self.groups[:g]) for g in range(len(self.groups))]
+        self.block_start = torch.tensor([starts[g] + j * w for g, (_, k, w) in enumerate(self.groups)
+                                         for j in range(k)], dtype=torch.long, device=device)
+        flags = {s.column: int((self.order == s.start + 1).nonzero()) for s in self.blocks if s.role == "missing"}
+        self.missing_of = torch.tensor([flags.get(s.column, -1) for s in linear], dtype=torch.long, device=device)
 
-    def _missing_flags(self, device: torch.device) -> torch.Tensor:
-        """For each linear column, the position of its "missing" slot (-1 when it has none)."""
-        flags = {s.column: s.start + 1 for s in self.spans if s.role == "missing"}
-        return torch.tensor([flags.get(s.column, -1) for s in self.spans if s.activation == "linear"],
-                            dtype=torch.long, device=device)
+    def grouped(self, data: torch.Tensor) -> torch.Tensor:
+        """Encoded rows in the grouped order."""
+        return data[:, self.order]
 
     def block_of(self, span: Span) -> int:
-        """Position of a softmax span among the blocks."""
-        return self.softmax.index(span)
+        """Number of a softmax span among the blocks (grouped order)."""
+        return self.blocks.index(span)
+
+    def _view(self, x: torch.Tensor, group: int) -> torch.Tensor:
+        start, count, width = self.groups[group]
+        return x[:, start: start + count * width].reshape(len(x), count, width)
 
     def targets(self, data: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Computed once per table: the chosen slot of every block [rows, blocks], and which numbers are
-        present [rows, linear columns] (a missing number is not a value to learn)."""
-        codes = torch.zeros(len(data), len(self.softmax), dtype=torch.long, device=data.device)
-        for positions, members in self.groups:
-            codes[:, members] = data[:, positions].argmax(dim=2)
-        present = torch.ones(len(data), self.linear.numel(), dtype=torch.bool, device=data.device)
+        """Computed once per table from grouped rows: the chosen slot of every block [rows, blocks], and
+        which numbers are present [rows, numbers] (a missing number is not a value to learn)."""
+        codes = [self._view(data, g).argmax(dim=2) for g in range(len(self.groups))]
+        codes = torch.cat(codes, dim=1) if codes else data.new_zeros((len(data), 0), dtype=torch.long)
+        present = torch.ones(len(data), self.n_linear, dtype=torch.bool, device=data.device)
         has_flag = self.missing_of >= 0
         if has_flag.any():
             present[:, has_flag] = data[:, self.missing_of[has_flag]] < 0.5
@@ -126,53 +136,49 @@ class SpanIndex:
     def activate(self, raw: torch.Tensor, tau: float | None = None, generator: torch.Generator | None = None
                  ) -> torch.Tensor:
         """Softmax blocks become probabilities, or Gumbel-softmax samples at temperature ``tau``."""
-        if not self.softmax:
-            return raw
-        out = raw.clone()
-        for positions, _ in self.groups:
-            logits = raw[:, positions]
+        pieces = [raw[:, :self.n_linear]]
+        for g in range(len(self.groups)):
+            logits = self._view(raw, g)
             if tau:
                 uniform = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_(1e-12, 1.0)
                 logits = (logits - torch.log(-torch.log(uniform))) / tau
-            out[:, positions.reshape(-1)] = F.softmax(logits, dim=2).reshape(len(raw), -1).to(out.dtype)
-        return out
+            pieces.append(F.softmax(logits, dim=2).reshape(len(raw), -1).to(raw.dtype))
+        return torch.cat(pieces, dim=1)
 
     def block_log_prob(self, raw: torch.Tensor, blocks: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
         """Log-probability of slot ``slots[i]`` of block ``blocks[i]`` for every row i."""
-        normaliser = raw.new_zeros(len(raw), len(self.softmax))
-        for positions, members in self.groups:
-            normaliser[:, members] = torch.logsumexp(raw[:, positions], dim=2).to(raw.dtype)
-        starts = self.block_starts[blocks]
-        rows = torch.arange(len(raw), device=raw.device)
-        return raw[rows, starts + slots] - normaliser[rows, blocks]
+        normaliser = torch.cat([torch.logsumexp(self._view(raw, g).float(), dim=2) for g in range(len(self.groups))],
+                               dim=1)
+        picked = raw.gather(1, (self.block_start[blocks] + slots).unsqueeze(1)).squeeze(1).float()
+        return picked - normaliser.gather(1, blocks.unsqueeze(1)).squeeze(1)
 
     def reconstruction_loss(self, raw: torch.Tensor, target: torch.Tensor, codes: torch.Tensor,
                             present: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
         """Gaussian negative log-likelihood of the numbers that are present, plus cross-entropy of the blocks."""
         loss = raw.new_zeros(())
-        if self.linear.numel():
-            mean, truth = raw[:, self.linear], target[:, self.linear]
-            ls = log_sigma[self.linear]
+        if self.n_linear:
+            mean, truth, ls = raw[:, :self.n_linear], target[:, :self.n_linear], log_sigma[:self.n_linear]
             gaussian = ((truth - mean) ** 2) / (2 * torch.exp(2 * ls)) + ls
             loss = loss + (gaussian * present).sum() / raw.shape[0]
-        for positions, members in self.groups:
-            logits = raw[:, positions]
-            picked = logits.gather(2, codes[:, members].unsqueeze(2)).squeeze(2)
+        first = 0
+        for g, (_, count, _) in enumerate(self.groups):
+            logits = self._view(raw, g)
+            picked = logits.gather(2, codes[:, first: first + count].unsqueeze(2)).squeeze(2)
             loss = loss - (picked - torch.logsumexp(logits, dim=2)).sum() / raw.shape[0]
+            first += count
         return loss
 
     def draw(self, raw: torch.Tensor, log_sigma: torch.Tensor | None, generator: torch.Generator) -> np.ndarray:
-        """A concrete encoded sample: normal scores with their noise, one category drawn per block."""
-        out = raw.detach().float().cpu().clone()
-        if log_sigma is not None and self.linear.numel():
-            idx = self.linear.cpu()
-            noise = torch.randn(out.shape[0], idx.numel(), generator=generator)
-            out[:, idx] += noise * torch.exp(log_sigma.detach().cpu()[idx])
-        for positions, _ in self.groups:  # one category per block by Gumbel-max
-            positions = positions.cpu()
-            logits = out[:, positions]
+        """A concrete sample in the encoder's order: numbers with their noise, one category drawn per block."""
+        raw = raw.detach().float().cpu()
+        numbers = raw[:, :self.n_linear].clone()
+        if log_sigma is not None and self.n_linear:
+            noise = torch.randn(numbers.shape, generator=generator)
+            numbers += noise * torch.exp(log_sigma.detach().float().cpu()[:self.n_linear])
+        pieces = [numbers]
+        for g in range(len(self.groups)):  # one category per block by Gumbel-max
+            logits = self._view(raw, g)
             uniform = torch.rand(logits.shape, generator=generator).clamp_(1e-12, 1.0)
             pick = (logits - torch.log(-torch.log(uniform))).argmax(dim=2)
-            onehot = F.one_hot(pick, positions.shape[1]).to(out.dtype)
-            out[:, positions.reshape(-1)] = onehot.reshape(len(out), -1)
-        return out.numpy()
+            pieces.append(F.one_hot(pick, logits.shape[2]).to(raw.dtype).reshape(len(raw), -1))
+        return torch.cat(pieces, dim=1)[:, self.restore].numpy()

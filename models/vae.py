@@ -72,7 +72,7 @@ class TabularVAE(Generator):
         self._build({"dim": data.shape[1]})
         self._init_networks()
         cfg = self.config
-        x_all = torch.from_numpy(data).to(self.device_)
+        x_all = self.spans_.grouped(torch.from_numpy(data).to(self.device_))  # blocks of a width side by side
         codes, present = self.spans_.targets(x_all)  # once, not at every step
         params = list(self.encoder_net_.parameters()) + list(self.decoder_net_.parameters())
         optim = torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)

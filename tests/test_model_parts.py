@@ -35,7 +35,7 @@ def test_gan_critic_sees_each_real_row_with_its_own_condition(mixed):
     sampler = model.sampler_
     assert real_inputs
     for rows in real_inputs:
-        data, cond = rows[:, :dim], rows[:, dim:]
+        data, cond = rows[:, :dim][:, model.spans_.restore], rows[:, dim:]  # back to the encoder's order
         for row, vector in zip(data, cond):
             slot = int(vector.argmax())
             block = int(np.searchsorted(sampler.offsets, slot, side="right") - 1)
@@ -47,18 +47,19 @@ def test_vae_loss_ignores_the_filler_of_missing_numbers(mixed):
     typed = mixed.typed()
     typed.loc[typed.index[::9], "spend"] = np.nan  # a continuous column with gaps
     encoder = TableEncoder().fit(typed, mixed.schema)
-    data = torch.from_numpy(encoder.transform(typed))
     spans = SpanIndex(encoder.spans_, torch.device("cpu"))
+    data = spans.grouped(torch.from_numpy(encoder.transform(typed)))
     spend = next(s for s in encoder.spans_ if s.column == "spend" and s.role == "value")
     assert spend.activation == "linear"
+    column = int((spans.order == spend.start).nonzero())  # where the networks see it
     missing = torch.from_numpy(typed["spend"].isna().to_numpy())
     other = data.clone()
-    other[missing, spend.start] = 5.0  # a different filler where the number is missing
+    other[missing, column] = 5.0  # a different filler where the number is missing
     raw, log_sigma = torch.zeros_like(data), torch.zeros(data.shape[1])
     losses = [spans.reconstruction_loss(raw, x, *spans.targets(x), log_sigma) for x in (data, other)]
     assert torch.isclose(losses[0], losses[1])
     present = data.clone()
-    present[~missing, spend.start] += 1.0  # a change where the number is present does count
+    present[~missing, column] += 1.0  # a change where the number is present does count
     assert not torch.isclose(spans.reconstruction_loss(raw, present, *spans.targets(present), log_sigma), losses[0])
 
 
@@ -93,3 +94,18 @@ def test_numbers_and_tokens_round_trip(mixed):
     assert np.allclose(back["spend"].to_numpy(), typed["spend"].to_numpy(), atol=0.011)
     assert (back["visits"].isna() == typed["visits"].isna().to_numpy()).all()
     assert back["plan"].tolist() == typed["plan"].tolist()
+
+
+def test_grouped_layout_round_trips_and_activates_blocks(mixed):
+    encoder = TableEncoder().fit(mixed.typed(), mixed.schema)
+    spans = SpanIndex(encoder.spans_, torch.device("cpu"))
+    data = torch.from_numpy(encoder.transform(mixed.typed()))
+    grouped = spans.grouped(data)
+    assert torch.equal(grouped[:, spans.restore], data)
+    probs = spans.activate(torch.randn(len(data), data.shape[1]))
+    for start, count, width in spans.groups:
+        block = probs[:, start: start + count * width].reshape(len(data), count, width)
+        assert torch.allclose(block.sum(dim=2), torch.ones(len(data), count))
+    drawn = spans.draw(grouped * 20.0, None, torch.Generator().manual_seed(0))  # sharp logits: the data's own slots
+    slots = [p for s in spans.blocks for p in range(s.start, s.stop)]
+    assert np.array_equal(drawn[:, slots], data.numpy()[:, slots])
