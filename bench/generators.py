@@ -233,11 +233,13 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/generators.json")
     args = parser.parse_args()
     rows: list[dict] = []
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     for key in args.datasets.split(","):
         rows.extend(bench_dataset(key, args.generators.split(","), args.epochs, args.draws, args.anchors))
+        out.write_text(json.dumps({"rows": rows}, indent=2))  # kept dataset by dataset: a long run can stop
     extra = {"concurrency": concurrency("telco", registry.recommended(6250, 20))} if args.concurrency else {}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"rows": rows, **extra}, indent=2))
+    out.write_text(json.dumps({"rows": rows, **extra}, indent=2))
     from bench.report import print_report
 
     print_report(rows, extra.get("concurrency"))

@@ -7,7 +7,7 @@ import pytest
 
 from models import registry
 from models.jobs import TrainingJob, TrainingQueue, TrainingRequest, split_rows
-from models.training import TrainingOptions, TrainingSession, TrainingStopped
+from models.training import ProgressEvent, TrainingOptions, TrainingSession, TrainingStopped
 from models.vae import TabularVAE
 
 
@@ -143,3 +143,15 @@ def test_noisy_flat_held_out_loss_keeps_the_settled_last_weights():
     losses = [10, 9, 8, 7.50, 7.55, 7.52, 7.56, 7.53]  # within 1% of the best: noise, not memorising
     report, kept = _run_session(losses, loss_patience=3, loss_tolerance=0.01)
     assert report.stop_reason == "finished" and kept == 8 and report.best_epoch == 8
+
+
+def test_chart_shows_the_first_epoch_and_the_held_out_line():
+    from ui.training_view import training_figure
+
+    first = [ProgressEvent(1, 40, 10, {"training": 2.0, "held-out": 2.1}, 0.5, 20.0)]
+    fig = training_figure(first)
+    names = [trace.name for trace in fig.data]
+    assert names[:2] == ["training loss", "held-out loss"]
+    assert all("markers" in trace.mode for trace in fig.data[:2])  # a single point is drawn, not an empty chart
+    later = first + [ProgressEvent(e, 40, 10 * e, {"training": 1.0, "held-out": 1.2}, e, 20.0) for e in (2, 3)]
+    assert training_figure(later).data[0].mode == "lines"

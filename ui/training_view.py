@@ -57,9 +57,10 @@ def training_figure(events: list[ProgressEvent]) -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     epochs = [e for e in events if e.losses]
     keys = list(epochs[0].losses) if epochs else []
+    mode = "lines" if len(epochs) > 2 else "lines+markers"  # one epoch is a point: a line alone would not show
     for i, key in enumerate(keys):
         fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[e.losses.get(key) for e in epochs],
-                                 name=f"{key} loss", mode="lines",
+                                 name=f"{key} loss", mode=mode,
                                  line=dict(color=LOSS_COLOURS[i % len(LOSS_COLOURS)], width=2)), secondary_y=False)
     scored = [e for e in events if e.fidelity is not None]
     fig.add_trace(go.Scatter(x=[e.epoch for e in scored], y=[100 * e.fidelity for e in scored],
@@ -68,6 +69,8 @@ def training_figure(events: list[ProgressEvent]) -> go.Figure:
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12),
                       xaxis_title="Epoch", hovermode="x unified")
     fig.update_yaxes(title_text="Loss (lower is better)", secondary_y=False)
+    if epochs and epochs[-1].epoch <= 10:
+        fig.update_xaxes(dtick=1)  # whole epochs only, not 1.2, 1.4, ...
     fig.update_layout(yaxis2=dict(title_text="Quality (%)", range=[0, 100], tickmode="linear", tick0=0, dtick=20,
                                   showgrid=False))
     return fig
