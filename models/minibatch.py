@@ -19,6 +19,17 @@ from models.compute import autocast
 from models.training import TrainingSession
 
 
+
+def one_cycle(optim: torch.optim.Optimizer, max_lr: float, total_steps: int) -> torch.optim.lr_scheduler.OneCycleLR:
+    """A one-cycle learning rate: 5% warm-up (at least two steps), then annealing to almost zero.
+
+    PyTorch divides by the warm-up's length minus one step, so a warm-up of exactly one step (5% of 20
+    steps, e.g. 2 epochs of 10 batches) would fail; the share is raised so that it never is.
+    """
+    share = min(0.9, max(0.05, 2.0 / total_steps))
+    return torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=max_lr, total_steps=total_steps, pct_start=share)
+
+
 class MinibatchGenerator(Generator):
     """Subclasses turn their representation into tensors (``_tensors``) and define the loss (``_loss``).
 
@@ -48,8 +59,7 @@ class MinibatchGenerator(Generator):
         batch = max(1, min(cfg.batch_size, rows))
         params = [p for net in self._networks().values() for p in net.parameters()]
         optim = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(
-            optim, max_lr=cfg.learning_rate, total_steps=max(cfg.epochs * -(-rows // batch), 1), pct_start=0.05)
+        schedule = one_cycle(optim, cfg.learning_rate, max(cfg.epochs * -(-rows // batch), 1))
         self._prepare(tensors)
         for epoch in range(1, cfg.epochs + 1):
             loss = self._epoch(tensors, batch, optim, schedule, session)

@@ -109,3 +109,21 @@ def test_grouped_layout_round_trips_and_activates_blocks(mixed):
     drawn = spans.draw(grouped * 20.0, None, torch.Generator().manual_seed(0))  # sharp logits: the data's own slots
     slots = [p for s in spans.blocks for p in range(s.start, s.stop)]
     assert np.array_equal(drawn[:, slots], data.numpy()[:, slots])
+
+
+def test_one_cycle_schedule_works_for_any_number_of_steps():
+    from models.minibatch import one_cycle
+
+    for total in range(1, 60):  # 20 steps once failed: a one-step warm-up divides by zero in PyTorch
+        weight = torch.nn.Parameter(torch.zeros(1))
+        optim = torch.optim.AdamW([weight], lr=1e-3)
+        schedule = one_cycle(optim, 1e-3, total)
+        rates = []
+        for _ in range(total):
+            rates.append(optim.param_groups[0]["lr"])
+            optim.step()
+            if schedule.last_epoch + 1 < schedule.total_steps:
+                schedule.step()
+        assert max(rates) <= 1e-3 + 1e-12
+        if total >= 3:
+            assert max(rates) > 0.9e-3 and rates[-1] < 1e-4  # warms up to the top, then anneals
