@@ -103,7 +103,11 @@ class SpanIndex:
             self.blocks.extend(members)
             order.extend(p for s in members for p in range(s.start, s.stop))
         self.order = torch.tensor(order, dtype=torch.long, device=device)
-        self.restore = torch.argsort(self.order).cpu()
+        self.restore = torch.argsort(self.order).cpu()  # columns of grouped rows back in the encoder's order
+        self.width = len(order)
+        self._numbers_at = self.order[:self.n_linear].cpu()  # where the numbers go back in the encoder's order
+        self._block_starts = [torch.tensor([s.start for s in spans if s.activation == "softmax" and s.width == w])
+                              for _, _, w in self.groups]  # each block's first slot, encoder's order
         starts = [self.n_linear + sum(k * w for _, k, w in self.groups[:g]) for g in range(len(self.groups))]
         self.block_start = torch.tensor([starts[g] + j * w for g, (_, k, w) in enumerate(self.groups)
                                          for j in range(k)], dtype=torch.long, device=device)
@@ -171,14 +175,15 @@ class SpanIndex:
     def draw(self, raw: torch.Tensor, log_sigma: torch.Tensor | None, generator: torch.Generator) -> np.ndarray:
         """A concrete sample in the encoder's order: numbers with their noise, one category drawn per block."""
         raw = raw.detach().float().cpu()
+        out = torch.zeros(len(raw), self.width)
         numbers = raw[:, :self.n_linear].clone()
         if log_sigma is not None and self.n_linear:
             noise = torch.randn(numbers.shape, generator=generator)
             numbers += noise * torch.exp(log_sigma.detach().float().cpu()[:self.n_linear])
-        pieces = [numbers]
-        for g in range(len(self.groups)):  # one category per block by Gumbel-max
+        out[:, self._numbers_at] = numbers
+        for g in range(len(self.groups)):  # one category per block by Gumbel-max, written as a one-hot slot
             logits = self._view(raw, g)
             uniform = torch.rand(logits.shape, generator=generator).clamp_(1e-12, 1.0)
             pick = (logits - torch.log(-torch.log(uniform))).argmax(dim=2)
-            pieces.append(F.one_hot(pick, logits.shape[2]).to(raw.dtype).reshape(len(raw), -1))
-        return torch.cat(pieces, dim=1)[:, self.restore].numpy()
+            out.scatter_(1, self._block_starts[g] + pick, 1.0)
+        return out.numpy()

@@ -109,6 +109,8 @@ def test_grouped_layout_round_trips_and_activates_blocks(mixed):
     drawn = spans.draw(grouped * 20.0, None, torch.Generator().manual_seed(0))  # sharp logits: the data's own slots
     slots = [p for s in spans.blocks for p in range(s.start, s.stop)]
     assert np.array_equal(drawn[:, slots], data.numpy()[:, slots])
+    numbers = [s.start for s in encoder.spans_ if s.activation == "linear"]
+    assert numbers and np.allclose(drawn[:, numbers], 20.0 * data.numpy()[:, numbers])  # back in their places
 
 
 def test_one_cycle_schedule_works_for_any_number_of_steps():
