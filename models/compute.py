@@ -110,7 +110,7 @@ def autocast(device: torch.device, enabled: bool = True):
     use = enabled and fast_bfloat16(device.type)
     if not use:
         return contextlib.nullcontext()
-    # PyTorch's cache of bfloat16 weight copies is shared by all threads and emptied whenever any of them
-    # leaves an autocast block: with it, a training could use weights cast before its last optimizer step,
-    # or not, depending on what another training did (and lose reproducibility). Casting afresh is cheap.
+    # PyTorch's cache of bfloat16 weight copies outlives optimizer steps inside one autocast block, and with
+    # it a GAN trained next to another gave other rows than one trained alone (9 of 16 runs): whether a
+    # training used stale copies depended on the other thread. Casting afresh is cheap and reproducible.
     return torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False)
