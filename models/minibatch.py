@@ -19,7 +19,6 @@ from models.compute import autocast
 from models.training import TrainingSession
 
 
-
 def one_cycle(optim: torch.optim.Optimizer, max_lr: float, total_steps: int) -> torch.optim.lr_scheduler.OneCycleLR:
     """A one-cycle learning rate: 5% warm-up (at least two steps), then annealing to almost zero.
 

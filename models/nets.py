@@ -94,24 +94,25 @@ class SpanIndex:
         self.spans = list(spans)
         linear = [s for s in spans if s.activation == "linear"]
         self.n_linear = len(linear)
-        order = [s.start for s in linear]
+        order = [s.start for s in linear]  # encoder positions, in the grouped order
         self.blocks: list[Span] = []
         self.groups: list[tuple[int, int, int]] = []  # (start in grouped order, blocks, width)
+        self._block_starts: list[torch.Tensor] = []  # per group: each block's first slot, encoder's order
+        block_start: list[int] = []  # each block's first slot, grouped order
         for width in sorted({s.width for s in spans if s.activation == "softmax"}):
             members = [s for s in spans if s.activation == "softmax" and s.width == width]
             self.groups.append((len(order), len(members), width))
+            self._block_starts.append(torch.tensor([s.start for s in members]))
+            block_start.extend(len(order) + j * width for j in range(len(members)))
             self.blocks.extend(members)
             order.extend(p for s in members for p in range(s.start, s.stop))
         self.order = torch.tensor(order, dtype=torch.long, device=device)
         self.restore = torch.argsort(self.order).cpu()  # columns of grouped rows back in the encoder's order
         self.width = len(order)
         self._numbers_at = self.order[:self.n_linear].cpu()  # where the numbers go back in the encoder's order
-        self._block_starts = [torch.tensor([s.start for s in spans if s.activation == "softmax" and s.width == w])
-                              for _, _, w in self.groups]  # each block's first slot, encoder's order
-        starts = [self.n_linear + sum(k * w for _, k, w in self.groups[:g]) for g in range(len(self.groups))]
-        self.block_start = torch.tensor([starts[g] + j * w for g, (_, k, w) in enumerate(self.groups)
-                                         for j in range(k)], dtype=torch.long, device=device)
-        flags = {s.column: int((self.order == s.start + 1).nonzero()) for s in self.blocks if s.role == "missing"}
+        self.block_start = torch.tensor(block_start, dtype=torch.long, device=device)
+        grouped_at = {p: i for i, p in enumerate(order)}
+        flags = {s.column: grouped_at[s.start + 1] for s in self.blocks if s.role == "missing"}
         self.missing_of = torch.tensor([flags.get(s.column, -1) for s in linear], dtype=torch.long, device=device)
 
     def grouped(self, data: torch.Tensor) -> torch.Tensor:

@@ -161,16 +161,20 @@ class TrainingSession:
         self._stale = self._stale + 1 if worse else 0
         self._last_held_out = loss
 
-    def _keep_last(self) -> bool:
-        """Held-out-loss models keep their last weights (the learning rate has settled) unless those are
-        clearly worse on held-out rows than the best seen; the others keep their best."""
+    def _last_is_as_good(self) -> bool:
+        """Whether the last weights are not clearly worse on held-out rows than the best seen (after a
+        finished one-cycle run they have settled, so they are kept)."""
         best, last = self.report.best_held_out, self._last_held_out
-        if best is None or last is None or self.report.stop_reason in ("early_stop", "unstable"):
-            return False
-        if last > best + self.options.loss_tolerance * abs(best):
-            return False
-        self.report.best_held_out, self.report.best_epoch = last, self.report.epochs_run
-        return True
+        return best is not None and last is not None and last <= best + self.options.loss_tolerance * abs(best)
+
+    def _state_to_restore(self) -> dict | None:
+        """The weights to go back to at the end, or None to keep the last ones."""
+        if self.report.stop_reason == "unstable":
+            return self._best_state or self._good_state
+        if self.report.stop_reason != "early_stop" and self._last_is_as_good():
+            self.report.best_held_out, self.report.best_epoch = self._last_held_out, self.report.epochs_run
+            return None
+        return self._best_state
 
     def _score(self, epoch: int) -> float:
         if self._reference is None:
@@ -227,10 +231,8 @@ class TrainingSession:
 
     def finish(self) -> TrainingReport:
         """Restore the best (or last good) weights and close the report."""
-        state = self._best_state or self._good_state
-        if self._keep_last():
-            state = None
-        if state is not None and (self._best_state is not None or self.report.stop_reason == "unstable"):
+        state = self._state_to_restore()
+        if state is not None:
             for name, net in self.model._networks().items():
                 net.load_state_dict(state[name])
         if self.report.stop_reason == "unstable" and self._good_state is None:
