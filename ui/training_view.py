@@ -30,8 +30,8 @@ def chosen_card(name: str, suggested: str) -> None:
         st.markdown(f"**{registry.card(name).title}**")
         _card_text(name)
         if name == suggested:
-            st.markdown(":material/recommend: Suggested for a table of this size: it scored best on the "
-                        "benchmark tables most like yours.")
+            st.markdown(":material/recommend: Suggested: it scored best, or level with the best, on every "
+                        "real table we benchmarked (5,000 rows, 11 to 55 columns).")
 
 
 def generator_cards() -> None:
