@@ -22,6 +22,7 @@ def test_project_round_trip_with_data(tmp_path, mixed, trained):
     ws.add_model(project, trained)
     opened = Workspace(tmp_path).open_project(project)  # as after a restart
     assert opened.problems == [] and opened.info.data_kept and opened.info.models == 1
+    assert opened.dataset.name == mixed.name == "mixed"  # not the name of its last column
     assert opened.dataset.typed().equals(mixed.typed())
     assert opened.dataset.schema.to_json() == mixed.schema.to_json()
     again = opened.models[0]

@@ -204,9 +204,9 @@ class Workspace:
         except (OSError, ValueError) as exc:
             problems.append(f"The stored table could not be read back ({exc}).")
             return None
-        for name in raw.columns:  # Parquet gives text back as python strings; the reader makes arrow strings
-            if isinstance(raw[name].dtype, pd.StringDtype):
-                raw[name] = raw[name].astype(pd.StringDtype("pyarrow"))
+        for column in raw.columns:  # Parquet gives text back as python strings; the reader makes arrow strings
+            if isinstance(raw[column].dtype, pd.StringDtype):
+                raw[column] = raw[column].astype(pd.StringDtype("pyarrow"))
         european = reading.pop("european", False)
         return Dataset(name=name, raw=raw, schema=schema, report=ReadReport(**reading), european=european)
 
