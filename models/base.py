@@ -14,7 +14,14 @@ import torch
 
 from models.compute import pick_device, seeded_generator, thread_limit, training_threads
 from models.nets import init_parameters
-from models.training import ProgressCallback, TrainingControl, TrainingOptions, TrainingReport, TrainingSession
+from models.training import (
+    CheckpointSink,
+    ProgressCallback,
+    TrainingControl,
+    TrainingOptions,
+    TrainingReport,
+    TrainingSession,
+)
 from tabular.encoding import TableEncoder
 from tabular.representations import OneHot, Representation
 from tabular.schema import Handling, Kind, TableSchema
@@ -51,7 +58,8 @@ class Generator(ABC):
     # ----- public API -------------------------------------------------------------------------------------
     def fit(self, table: pd.DataFrame, schema: TableSchema, on_progress: ProgressCallback | None = None,
             control: TrainingControl | None = None, options: TrainingOptions | None = None,
-            validation: pd.DataFrame | None = None, seed: int | None = None) -> Generator:
+            validation: pd.DataFrame | None = None, seed: int | None = None,
+            checkpoint: CheckpointSink | None = None, resume: dict | None = None) -> Generator:
         """Learn the table.
 
         Args:
@@ -63,6 +71,8 @@ class Generator(ABC):
             validation: rows held out of the fit (typed), for the live quality, the held-out loss and early
                 stopping.
             seed: makes the fit reproducible.
+            checkpoint: given a resumable state every ``options.checkpoint_every`` seconds.
+            resume: such a state; the fit (same rows, schema, seed and settings) goes on from it.
         """
         self._check(table, schema)
         seed = self.config.seed if seed is None else seed
@@ -76,7 +86,7 @@ class Generator(ABC):
         data = self._encode(table)
         held_out = self._encode(validation) if validation is not None and len(validation) else None
         session = TrainingSession(self, self._planned_epochs(), validation, on_progress, control,
-                                  options or TrainingOptions(), held_out)
+                                  options or TrainingOptions(), held_out, checkpoint, resume)
         threads = self._threads()
         with thread_limit(threads):
             self._fit(data, session)

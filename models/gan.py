@@ -141,7 +141,7 @@ class ConditionalGAN(Generator):
                                  weight_decay=cfg.weight_decay, fused=True)
         opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9), fused=True)
         steps = max(len(data) // batch, 1)
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(session.track({"generator": opt_g, "critic": opt_d}), cfg.epochs + 1):
             losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session)
             if not session.epoch_end(epoch, losses):
                 break

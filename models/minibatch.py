@@ -60,7 +60,7 @@ class MinibatchGenerator(Generator):
         optim = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
         schedule = one_cycle(optim, cfg.learning_rate, max(cfg.epochs * -(-rows // batch), 1))
         self._prepare(tensors)
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(session.track({"adamw": optim}, {"one_cycle": schedule}), cfg.epochs + 1):
             loss = self._epoch(tensors, batch, optim, schedule, session)
             if not session.epoch_end(epoch, {self.loss_name: loss}, self._held_out_loss(held_out)):
                 break

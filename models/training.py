@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -50,9 +50,11 @@ class TrainingOptions:
     loss_patience: int = 10  # epochs in a row with a clearly worse held-out loss before stopping ...
     loss_tolerance: float = 0.01  # ... "clearly" meaning more than this share above the best (less is noise)
     display_share: float = 0.1  # share of the time a display-only quality measurement may take
+    checkpoint_every: float = 10.0  # seconds between resumable checkpoints (when the fit is given somewhere to put them)
 
 
 ProgressCallback = Callable[[ProgressEvent], Any]
+CheckpointSink = Callable[[dict], None]  # receives a resumable state (tensors and plain data) now and then
 
 
 class TrainingControl:
@@ -92,10 +94,14 @@ class TrainingSession:
     """Per-fit bookkeeping used by a generator's ``_fit``."""
 
     def __init__(self, model, epochs: int, validation: pd.DataFrame | None, callback: ProgressCallback | None,
-                 control: TrainingControl | None, options: TrainingOptions, held_out: Any = None) -> None:
+                 control: TrainingControl | None, options: TrainingOptions, held_out: Any = None,
+                 checkpoint: CheckpointSink | None = None, resume: dict | None = None) -> None:
         self.model, self.epochs, self.validation = model, epochs, validation
         self.held_out = held_out  # the validation rows in the model's representation
         self.callback, self.control, self.options = callback, control or TrainingControl(), options
+        self.checkpoint, self.resume = checkpoint, resume  # see ``track``
+        self._optimizers: dict[str, Any] = {}
+        self._last_checkpoint = time.perf_counter()
         self.report = TrainingReport()
         self.start = time.perf_counter()
         self.step = 0
@@ -108,6 +114,25 @@ class TrainingSession:
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
+
+    def track(self, optimizers: dict[str, Any], schedules: dict[str, Any] | None = None) -> int:
+        """Register what a resumable fit carries from epoch to epoch; returns the first epoch to run.
+
+        Called by ``_fit`` once the networks, optimisers and learning-rate schedules exist. When the fit
+        resumes an interrupted one, their states, the random generators and this session's bookkeeping are
+        put back as they were at the checkpoint, so the rest of the fit runs as if it had never stopped.
+        """
+        self._optimizers = {**{f"optimizer/{k}": v for k, v in optimizers.items()},
+                            **{f"schedule/{k}": v for k, v in (schedules or {}).items()}}
+        if self.resume is None:
+            return 1
+        return _restore(self, self.resume) + 1
+
+    def _maybe_checkpoint(self, epoch: int) -> None:
+        due = time.perf_counter() - self._last_checkpoint >= self.options.checkpoint_every
+        if self.checkpoint is not None and self._optimizers and due:
+            self.checkpoint(_capture(self, epoch))
+            self._last_checkpoint = time.perf_counter()
 
     def should_stop(self) -> bool:
         """Checked between batches too, so cancel and budget act within a batch."""
@@ -149,6 +174,7 @@ class TrainingSession:
                                                 "memorise), so training stopped and the best state is kept.")
         elif self._stale >= self.options.patience and epoch >= self.options.min_share * self.epochs:
             return self._stop("early_stop", "Quality stopped improving, so training stopped early.")
+        self._maybe_checkpoint(epoch)
         return True
 
     def _track_loss(self, epoch: int, loss: float) -> None:
@@ -242,3 +268,37 @@ class TrainingSession:
             self.callback(ProgressEvent(self.report.epochs_run, self.epochs, self.step, {}, self.report.seconds,
                                         0.0, None, self.report.best_fidelity, self.report.message or "Done"))
         return self.report
+
+
+_BOOKKEEPING = ("step", "_best_state", "_good_state", "_stale", "_last_held_out", "_measuring")
+
+
+def _capture(session: TrainingSession, epoch: int) -> dict:
+    """Everything needed to go on after ``epoch`` (tensors and plain data only, loadable with weights_only)."""
+    model = session.model
+    return {
+        "epoch": epoch,
+        "elapsed": session.elapsed(),
+        "networks": session._snapshot(),
+        "carried": {name: copy.deepcopy(part.state_dict()) for name, part in session._optimizers.items()},
+        "numpy_rng": copy.deepcopy(model.rng_.bit_generator.state),
+        "torch_rng": model.torch_rng_.get_state(),
+        "bookkeeping": {name: copy.deepcopy(getattr(session, name)) for name in _BOOKKEEPING},
+        "report": asdict(session.report),
+    }
+
+
+def _restore(session: TrainingSession, state: dict) -> int:
+    """Put a ``_capture``d state back into a freshly built fit; returns the epoch it was taken after."""
+    model = session.model
+    for name, net in model._networks().items():
+        net.load_state_dict(state["networks"][name])
+    for name, part in session._optimizers.items():
+        part.load_state_dict(state["carried"][name])
+    model.rng_.bit_generator.state = state["numpy_rng"]
+    model.torch_rng_.set_state(state["torch_rng"])
+    for name, value in state["bookkeeping"].items():
+        setattr(session, name, value)
+    session.report = TrainingReport(**state["report"])
+    session.start = time.perf_counter() - float(state["elapsed"])
+    return int(state["epoch"])

@@ -77,7 +77,7 @@ class TabularVAE(Generator):
         params = list(self.encoder_net_.parameters()) + list(self.decoder_net_.parameters())
         optim = torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
         batch = min(cfg.batch_size, len(x_all))
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(session.track({"adam": optim}), cfg.epochs + 1):
             totals = self._epoch((x_all, codes, present), batch, optim, session)
             if not session.epoch_end(epoch, totals):
                 break
