@@ -4,12 +4,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import state
+from ui import state, training_control
+from ui.navigation import reconnect_message
 from ui.widgets import sidebar_status
 
 ICON = Path(__file__).resolve().parent / "assets" / "favicon.png"  # local: the app must work offline
 st.set_page_config(page_title="Synthetic Data Studio", page_icon=str(ICON), layout="wide")
 state.init()
+training_control.restore_from_url()  # a refreshed tab gets its project back ...
+training_control.reattach()  # ... and the training still running for it
 state.collect_training()
 
 steps = [
@@ -20,4 +23,5 @@ steps = [
 ]
 page = st.navigation({"Synthetic Data Studio": steps})
 sidebar_status()
+reconnect_message()
 page.run()

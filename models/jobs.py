@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from models import registry
 from models.base import Generator, ModelError
 from models.compute import TRAINING_SLOTS
 from models.training import (
+    CheckpointSink,
     ProgressCallback,
     ProgressEvent,
     TrainingControl,
@@ -81,8 +83,13 @@ def split_rows(dataset: Dataset, holdout_share: float = HOLDOUT_SHARE, seed: int
 
 
 def train_model(request: TrainingRequest, rows: RowSplit, schema: TableSchema,
-                on_progress: ProgressCallback | None = None, control: TrainingControl | None = None) -> TrainedModel:
+                on_progress: ProgressCallback | None = None, control: TrainingControl | None = None,
+                checkpoint: CheckpointSink | None = None, resume: dict | None = None) -> TrainedModel:
     """Fit one generator on ``rows`` as asked; the single path behind the app, the CLI and the benchmarks.
+
+    Args:
+        checkpoint: given a resumable state now and then (see ``Generator.fit``).
+        resume: such a state, from a fit of the same request on the same rows; the fit goes on from it.
 
     Raises:
         ModelError, TrainingStopped: the fit cannot be done; the message is for the user.
@@ -90,7 +97,7 @@ def train_model(request: TrainingRequest, rows: RowSplit, schema: TableSchema,
     model = registry.create(request.generator, request.preset, **request.overrides)
     model.fit(rows.fit, schema, on_progress=on_progress, control=control,
               options=TrainingOptions(budget_seconds=request.budget_seconds), validation=rows.validation,
-              seed=request.seed)
+              seed=request.seed, checkpoint=checkpoint, resume=resume)
     return TrainedModel(request.generator, request.preset, model, model.report_, time.time(),
                         holdout_share=request.holdout_share, split_seed=request.seed, real_rows=rows.real_rows)
 
@@ -110,20 +117,39 @@ class TrainedModel:
     real_rows: int = 0  # rows of the real table (training + holdout); 0 when unknown (uploaded model file)
 
 
+class TrainingStore(Protocol):
+    """Where a job keeps itself so that nothing is lost (see workspace.trainings); every call is from its worker."""
+
+    def started(self, job: TrainingJob) -> None: ...
+
+    def checkpoint(self, job: TrainingJob, state: dict) -> None: ...
+
+    def finished(self, job: TrainingJob, outcome: str) -> None: ...
+
+
 class TrainingJob:
-    """One fit in a worker thread. The worker never touches the UI; the UI polls ``snapshot``."""
+    """One fit in a worker thread. The worker never touches the UI; the UI polls ``events`` and ``state``.
+
+    With a ``store``, the job records itself, checkpoints as it goes and keeps its model when done, so a
+    closed tab, a refresh or a server restart loses nothing; ``resume`` (a stored checkpoint with the events
+    drawn so far) makes it go on from where an interrupted job of the same request stopped.
+    """
 
     def __init__(self, request: TrainingRequest, rows: RowSplit, schema: TableSchema,
-                 owner_alive: Callable[[], bool] | None = None) -> None:
+                 owner_alive: Callable[[], bool] | None = None, store: TrainingStore | None = None,
+                 project: str | None = None, resume: dict | None = None, job_id: str | None = None) -> None:
         self.request, self.rows, self.schema = request, rows, schema
+        self.job_id, self.project, self.store = job_id or new_model_id(), project, store
         self.owner_alive = owner_alive  # False once whoever started the job has gone for good
         self._gone_since: float | None = None
         self.control = TrainingControl()
-        self.state = "queued"  # queued, running, done, failed, cancelled
+        self.state = "queued"  # queued, running, done, failed, cancelled, paused
         self.error: str | None = None
         self.result: TrainedModel | None = None
+        self.paused = False  # stopped because its owner left; resumable from its last checkpoint
         self.finished = threading.Event()  # set once the job has ended, whatever the outcome
-        self._events: list[ProgressEvent] = []
+        self._resume = (resume or {}).get("session")
+        self._events = [ProgressEvent(**e) for e in (resume or {}).get("events", [])]
         self._lock = threading.Lock()
 
     def events(self) -> list[ProgressEvent]:
@@ -133,39 +159,72 @@ class TrainingJob:
     def cancel(self) -> None:
         self.control.cancel()
 
+    def adopt(self, owner_alive: Callable[[], bool]) -> None:
+        """A new browser session (e.g. the same user after a refresh) now watches this job."""
+        self.owner_alive, self._gone_since = owner_alive, None
+
     @property
     def active(self) -> bool:
         return self.state in ("queued", "running")
 
+    @property
+    def resumed(self) -> bool:
+        return self._resume is not None
+
     def check_owner(self, now: float) -> None:
-        """Cancel the job when its owner has been gone longer than ``ABANDON_AFTER``."""
+        """Pause the job (it can be resumed) when its owner has been gone longer than ``ABANDON_AFTER``."""
         if self.owner_alive is None or self.owner_alive():
             self._gone_since = None
             return
-        self._gone_since = self._gone_since or now
+        if self._gone_since is None:
+            self._gone_since = now
         if now - self._gone_since >= ABANDON_AFTER:
+            self.paused = True
             self.cancel()
 
     def _record(self, event: ProgressEvent) -> None:
         with self._lock:
             self._events.append(event)
 
+    def _checkpoint(self, state: dict) -> None:
+        if self.store is not None:
+            self.store.checkpoint(self, state)
+
     def run(self) -> None:
-        """The worker's body: fit, then keep the result or a plain-words error."""
+        """The worker's body: fit, keep the result or a plain-words error, tell the store, then end.
+
+        The state changes only after the store has kept the model, so whoever sees the job done finds the
+        model in the project too.
+        """
         if self.control.cancelled:
             self.state = "cancelled"
             return
         self.state = "running"
+        if self.store is not None:
+            self.store.started(self)
+        outcome = "failed"
         try:
-            self.result = train_model(self.request, self.rows, self.schema, self._record, self.control)
+            outcome = self._fit()
+        finally:
+            if self.store is not None:
+                self.store.finished(self, outcome)
+            self.state = outcome
+
+    def _fit(self) -> str:
+        """Run the fit; returns how it ended (done, cancelled, paused or failed)."""
+        try:
+            result = train_model(self.request, self.rows, self.schema, self._record, self.control,
+                                 self._checkpoint if self.store is not None else None, self._resume)
         except (ModelError, TrainingStopped) as exc:
-            self.error, self.state = str(exc), "failed"
-            return
+            self.error = str(exc)
+            return "failed"
         except Exception as exc:  # a bug must not kill the worker silently: say so in plain words
             self.error = f"Training failed unexpectedly ({type(exc).__name__}: {exc})."
-            self.state = "failed"
-            return
-        self.state = "cancelled" if self.result.report.stop_reason == "cancelled" else "done"
+            return "failed"
+        if self.paused:
+            return "paused"
+        self.result = result
+        return "cancelled" if result.report.stop_reason == "cancelled" else "done"
 
 
 class TrainingQueue:
@@ -198,6 +257,12 @@ class TrainingQueue:
                 jobs = list(self._jobs)
             for job in jobs:
                 job.check_owner(time.time())
+
+    def find(self, project: str) -> TrainingJob | None:
+        """The newest unfinished job of a project, to re-attach a refreshed tab to it."""
+        with self._lock:
+            found = [job for job in self._jobs if job.project == project and job.active]
+        return found[-1] if found else None
 
     def running(self) -> int:
         """Jobs holding a slot now."""

@@ -9,6 +9,9 @@ from ui import state
 from ui.profile_table import distribution_figure, profile_editor
 from ui.projects_view import keep_data_choice, recent_projects
 from ui.widgets import show_notice, show_read_error
+from ui.navigation import through_entry
+
+through_entry()  # a deep link opened first still gets the app's own navigation
 
 st.title("1 · Your data")
 st.caption("Load the table you want a synthetic copy of. Nothing leaves this computer.")

@@ -7,6 +7,9 @@ from ui import state
 from ui import evaluation_view as view
 from ui.tasks import BackgroundTask, progress_panel
 from ui.widgets import require_model
+from ui.navigation import through_entry
+
+through_entry()  # a deep link opened first still gets the app's own navigation
 
 st.title("3 · Evaluate")
 trained = require_model()

@@ -9,6 +9,9 @@ from ui import state
 from ui.evaluation_view import report_button
 from ui.tasks import BackgroundTask, progress_panel
 from ui.widgets import offer_recent_projects, show_notice
+from ui.navigation import through_entry
+
+through_entry()  # a deep link opened first still gets the app's own navigation
 
 MAX_ROWS = 1_000_000  # rows per download from the browser (the file is built in memory)
 

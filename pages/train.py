@@ -2,12 +2,15 @@
 
 import streamlit as st
 
-from models import jobs, registry
-from models.jobs import HOLDOUT_SHARE, TrainingJob, TrainingRequest, split_rows
+from models import registry
+from models.jobs import HOLDOUT_SHARE, TrainingRequest
 from tabular.schema import TableSchema
-from ui import state
-from ui.training_view import chosen_card, generator_cards, live_panel, result_panel
+from ui import state, training_control
+from ui.navigation import through_entry
+from ui.training_view import chosen_card, generator_cards, interrupted_panel, live_panel, result_panel
 from ui.widgets import require_dataset
+
+through_entry()  # a deep link opened first still gets the app's own navigation
 
 st.title("2 · Train a generator")
 dataset = require_dataset()
@@ -29,6 +32,7 @@ if job is not None:
             st.dataframe(job.result.model.sample(5, seed=0), hide_index=True)
     st.stop()
 
+interrupted_panel(training_control.interrupted())
 modelled = dataset.schema.modelled()
 st.write(f"The generator learns **{len(modelled)}** of the {dataset.n_columns} columns of **{dataset.name}**; "
          f"the others are dropped, faked or given new IDs as set on the Data step. "
@@ -63,8 +67,6 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
         overrides = {"epochs": int(epochs), "batch_size": int(batch), "learning_rate": float(rate)}
     request = TrainingRequest(choice, preset, overrides, float(budget) or None, int(seed), HOLDOUT_SHARE)
     schema = TableSchema.from_json(dataset.schema.to_json())  # later edits on the Data step do not leak in
-    rows = split_rows(dataset, HOLDOUT_SHARE, seed=int(seed))
-    job = TrainingJob(request, rows, schema, owner_alive=state.session_alive_check())
     state.save(lambda ws, project: ws.save_schema(project, schema))  # reopening gets the settings trained with
-    state.put(state.TRAIN_JOB, jobs.QUEUE.submit(job))
+    training_control.start(request, schema)
     st.rerun()

@@ -91,7 +91,7 @@ def test_failed_job_reports_plain_error(mixed):
     assert job.state == "failed" and "at least 10 rows" in job.error
 
 
-def test_abandoned_job_is_cancelled(mixed, monkeypatch):
+def test_abandoned_job_is_paused(mixed, monkeypatch):
     from models import jobs
 
     alive = {"value": True}
@@ -103,7 +103,7 @@ def test_abandoned_job_is_cancelled(mixed, monkeypatch):
     job.check_owner(now=200.0)  # gone, but not for long yet
     assert not job.control.cancelled
     job.check_owner(now=200.0 + jobs.ABANDON_AFTER)
-    assert job.control.cancelled
+    assert job.control.cancelled and job.paused  # stopped to free the slot, resumable from its checkpoint
 
 
 class _Stub:

@@ -10,7 +10,8 @@ import streamlit as st
 from ui import state
 
 
-def _when(stamp: float) -> str:
+def when(stamp: float) -> str:
+    """A moment in plain words: 'just now', '5 min ago', '3 h ago' or a date."""
     minutes = (time.time() - stamp) / 60
     if minutes < 1:
         return "just now"
@@ -44,7 +45,7 @@ def recent_projects(limit: int = 8) -> bool:
     st.markdown("#### :material/history: Recent projects")
     for p in projects:
         c1, c2, c3, c4 = st.columns([4, 4, 1.3, 1.5], vertical_alignment="center")
-        c1.markdown(f"**{p.name}**  \n{p.rows:,} rows × {p.columns} columns · changed {_when(p.updated)}")
+        c1.markdown(f"**{p.name}**  \n{p.rows:,} rows × {p.columns} columns · changed {when(p.updated)}")
         quality = f", best quality {100 * p.best_quality:.0f}/100" if p.best_quality is not None else ""
         data = "original table kept" if p.data_kept else "original table not kept"
         c2.caption(f"{p.models} trained generator{'s' if p.models != 1 else ''}{quality} · {data}")

@@ -47,6 +47,11 @@ def init() -> None:
         st.session_state.setdefault(key, value)
 
 
+def initialized() -> bool:
+    """Whether app.py has set this browser session up."""
+    return DATASET in st.session_state
+
+
 def get(key: str) -> Any:
     return st.session_state.get(key, _DEFAULTS.get(key))
 
@@ -123,8 +128,11 @@ def collect_training() -> None:
     job = st.session_state.get(TRAIN_JOB)
     if job is not None and not job.active and job.result is not None and job.result.model_id not in models():
         use_model(job.result)
+        problem = getattr(job.store, "problem", None)
+        if problem:
+            st.session_state[NOTICE] = f"{problem} It is kept only until this tab closes."
         project = get(PROJECT)
-        if project is not None:
+        if project is not None and job.store is None:  # a job with a store has kept its model itself
             _saving(lambda ws: ws.add_model(project, job.result))
 
 

@@ -9,7 +9,9 @@ from plotly.subplots import make_subplots
 from models import jobs, registry
 from models.jobs import TrainingJob
 from models.training import ProgressEvent
-from ui import state
+from ui import state, training_control
+from ui.projects_view import when
+from workspace.trainings import TrainingRecord
 
 LOSS_COLOURS = ["#4F46E5", "#F59E0B", "#10B981", "#EF4444"]
 FIDELITY_COLOUR = "#059669"
@@ -144,3 +146,25 @@ def held_out_caption(events: list[ProgressEvent]) -> None:
         st.caption("Held-out loss: how surprised the generator is by real rows it never learned (lower is better). "
                    "If it climbs while the training loss keeps falling, the generator is starting to memorise "
                    "its training rows: training then stops and keeps its best state.")
+
+
+def interrupted_panel(records: list[TrainingRecord]) -> None:
+    """Trainings that stopped before they ended (app restarted, tab closed): resume, start again or dismiss."""
+    for record in records:
+        title = registry.card(record.request["generator"]).title
+        if record.checkpoint is not None and record.epoch:
+            where = f" at epoch {record.epoch}" + (f" of {record.epochs}" if record.epochs else "")
+            saved = "Its progress was saved, so it can go on from there."
+        else:
+            where, saved = "", "It had not saved any progress yet, so it can only start again."
+        with st.container(border=True):
+            st.warning(f"**A training of {title} was interrupted{where}** ({when(record.updated)}). "
+                       f"{record.message} {saved}", icon=":material/pause_circle:")
+            c1, c2, c3, _ = st.columns([1.2, 1.3, 1, 3])
+            if record.checkpoint is not None and record.epoch:
+                c1.button("Resume", key=f"train_resume_{record.id}", type="primary", icon=":material/play_arrow:",
+                          on_click=training_control.resume, args=(record,))
+            c2.button("Start again", key=f"train_restart_{record.id}", icon=":material/restart_alt:",
+                      on_click=training_control.start_again, args=(record,))
+            c3.button("Dismiss", key=f"train_dismiss_{record.id}", icon=":material/close:",
+                      on_click=training_control.dismiss, args=(record,))

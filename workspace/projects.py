@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS evaluations (
 CREATE TABLE IF NOT EXISTS exports (
     id INTEGER PRIMARY KEY AUTOINCREMENT, project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     model TEXT, created REAL NOT NULL, file TEXT NOT NULL, rows INTEGER, copies_removed INTEGER);
+CREATE TABLE IF NOT EXISTS trainings (
+    id TEXT PRIMARY KEY, project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    request TEXT NOT NULL, schema TEXT NOT NULL, state TEXT NOT NULL, started REAL NOT NULL, updated REAL NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 0, epochs INTEGER NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '');
 """
 
 
@@ -85,6 +89,12 @@ class Workspace:
         (folder / "models").mkdir(parents=True, exist_ok=True)
         (folder / "exports").mkdir(exist_ok=True)
         return folder
+
+    def checkpoint_path(self, project_id: str, training_id: str) -> Path:
+        """Where a running training of the project keeps its latest checkpoint."""
+        folder = self._folder(project_id) / "trainings"
+        folder.mkdir(exist_ok=True)
+        return folder / f"{training_id}.pt"
 
     # ----- writing ---------------------------------------------------------------------------------------
     def create_project(self, dataset: Dataset, keep_data: bool = False) -> str:
