@@ -3,6 +3,7 @@ background queue (each fit in a worker thread; a shared queue caps how many run 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -29,6 +30,7 @@ from tabular.dataset import Dataset
 from tabular.schema import TableSchema
 
 MAX_TRAININGS = TRAINING_SLOTS  # trainings running at once on this server (SDS_MAX_TRAININGS)
+CHECKPOINT_EVERY = float(os.environ.get("SDS_CHECKPOINT_SECONDS", 10))  # seconds between resumable checkpoints
 ABANDON_AFTER = 60.0  # seconds a job's owner may be gone (closed tab) before the job is cancelled
 WATCH_EVERY = 5.0  # seconds between checks for abandoned jobs
 HOLDOUT_SHARE = 0.2  # real rows set aside for the Evaluate step: never learned, never used to steer training
@@ -96,7 +98,8 @@ def train_model(request: TrainingRequest, rows: RowSplit, schema: TableSchema,
     """
     model = registry.create(request.generator, request.preset, **request.overrides)
     model.fit(rows.fit, schema, on_progress=on_progress, control=control,
-              options=TrainingOptions(budget_seconds=request.budget_seconds), validation=rows.validation,
+              options=TrainingOptions(budget_seconds=request.budget_seconds, checkpoint_every=CHECKPOINT_EVERY),
+              validation=rows.validation,
               seed=request.seed, checkpoint=checkpoint, resume=resume)
     return TrainedModel(request.generator, request.preset, model, model.report_, time.time(),
                         holdout_share=request.holdout_share, split_seed=request.seed, real_rows=rows.real_rows)
@@ -150,6 +153,7 @@ class TrainingJob:
         self.finished = threading.Event()  # set once the job has ended, whatever the outcome
         self._resume = (resume or {}).get("session")
         self._events = [ProgressEvent(**e) for e in (resume or {}).get("events", [])]
+        self.resumed_from = len(self._events)  # events drawn before an interruption
         self._lock = threading.Lock()
 
     def events(self) -> list[ProgressEvent]:

@@ -13,8 +13,8 @@ from ui.widgets import require_dataset
 through_entry()  # a deep link opened first still gets the app's own navigation
 
 st.title("2 · Train a generator")
-dataset = require_dataset()
-job = state.get(state.TRAIN_JOB)
+state.collect_training()
+job = state.get(state.TRAIN_JOB)  # shown even when the table was not kept (a refreshed tab re-attached to it)
 
 if job is not None and job.active:
     live_panel()
@@ -32,6 +32,7 @@ if job is not None:
             st.dataframe(job.result.model.sample(5, seed=0), hide_index=True)
     st.stop()
 
+dataset = require_dataset()
 interrupted_panel(training_control.interrupted())
 modelled = dataset.schema.modelled()
 st.write(f"The generator learns **{len(modelled)}** of the {dataset.n_columns} columns of **{dataset.name}**; "

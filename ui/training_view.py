@@ -104,8 +104,12 @@ def live_panel() -> None:
         st.info(f"Waiting for a free training slot: this server runs {jobs.QUEUE.limit} at once, {busy} are "
                 f"running now{waiting}. Yours starts as soon as a slot frees up.", icon=":material/hourglass_top:")
     else:
-        st.markdown(f"**Training {title}…** You can switch to other steps; training goes on.")
+        st.markdown(f"**Training {title}…** You can switch to other steps or refresh the page; training goes "
+                    "on. If this tab is closed it pauses after a minute, and you can resume it from the project.")
     events = job.events()
+    if job.resumed:
+        first = next((e.epoch for e in reversed(job.events()[:job.resumed_from]) if e.losses), 0)
+        st.caption(f":material/resume: Resumed after an interruption; epochs 1 to {first} were done before it.")
     progress_line(job, events)
     st.plotly_chart(training_figure(events), key="train_live_chart")
     held_out_caption(events)

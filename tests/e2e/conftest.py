@@ -45,26 +45,50 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
     raise TimeoutError("streamlit did not become healthy in time")
 
 
+class Server:
+    """``streamlit run app.py`` on a port, which a test may kill (as a crash would) and start again."""
+
+    def __init__(self, port: int, log_path: Path, **env: str) -> None:
+        self.port, self.url = port, f"http://127.0.0.1:{port}"
+        self.log = log_path.open("a")
+        self.env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **env)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Server:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        _wait_healthy(self.url, self.proc)
+        return self
+
+    def kill(self) -> None:
+        """Stop at once, with no chance to clean up: what a crash or a power cut does."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+def free_port() -> int:
+    return _free_port()
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")
-    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = Server(_free_port(), tmp_path_factory.mktemp("server") / "streamlit.log")
     try:
-        _wait_healthy(url, proc)
-        yield url
+        yield server.start().url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 @pytest.fixture(scope="session")
