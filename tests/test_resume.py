@@ -69,7 +69,7 @@ def test_job_paused_when_its_owner_leaves_resumes_to_the_end(mixed, monkeypatch)
     from models import jobs
     from models.jobs import TrainingJob, TrainingRequest, split_rows
 
-    monkeypatch.setattr(jobs, "TrainingOptions", lambda **kw: TrainingOptions(checkpoint_every=0.0, **kw))
+    monkeypatch.setattr(jobs, "CHECKPOINT_EVERY", 0.0)
     request = TrainingRequest("vae", "fast", {"epochs": 100_000, "batch_size": 50})
     alive, store = {"value": True}, _Store()
     job = TrainingJob(request, split_rows(mixed), mixed.schema, owner_alive=lambda: alive["value"], store=store)
