@@ -19,6 +19,7 @@ from tabular.text_reader import (
     normalize_newlines,
     sniff_delimiter,
     split_text,
+    values_not_names,
 )
 
 MAX_BYTES = 200 * 1024 * 1024  # the app's upload limit (matches .streamlit/config.toml)
@@ -71,7 +72,9 @@ def read_table(source: bytes | str | Path, file_name: str | None = None,
     if not data.strip():
         raise DataReadError("The file is empty.", "The file has no content at all.")
     fmt = _sniff_format(data, inner_name)
-    if fmt == "Excel":
+    if fmt.startswith("misnamed"):
+        frame, report = _read_misnamed(data, file_name, notes, fmt.split(":", 1)[1])
+    elif fmt == "Excel":
         report = ReadReport(file_name, "Excel", notes=notes)
         frame = read_excel(data, report.notes)
     elif fmt == "Parquet":
@@ -118,10 +121,24 @@ def _sniff_format(data: bytes, file_name: str) -> str:
         return "Excel"
     refuse_non_table(data)
     if suffix in EXCEL_SUFFIXES or suffix == ".xls":
-        raise DataReadError("The file is named like an Excel file but is not a valid .xlsx workbook.")
+        return "misnamed:Excel"
     if suffix in PARQUET_SUFFIXES:
-        raise DataReadError("The file is named like a Parquet file but is not a valid Parquet file.")
+        return "misnamed:Parquet"
     return "CSV"
+
+
+def _read_misnamed(data: bytes, file_name: str, notes: list[str], named: str) -> tuple[pd.DataFrame, ReadReport]:
+    """A file named .xlsx or .parquet that holds text: read it as CSV if it is one, and say so."""
+    what = "an Excel file but is not a valid .xlsx workbook" if named == "Excel" else \
+        "a Parquet file but is not a valid Parquet file"
+    try:
+        frame, report = _read_text(data, file_name, notes)
+        frame = _tidy(frame, report)
+    except DataReadError as exc:
+        raise DataReadError(f"The file is named like {what}.", exc.message) from exc
+    report.notes.insert(0, f"The file is named like {'an Excel' if named == 'Excel' else 'a Parquet'} file but "
+                           "holds CSV text, so it was read as CSV.")
+    return frame, report
 
 
 def _read_text(data: bytes, file_name: str, notes: list[str]) -> tuple[pd.DataFrame, ReadReport]:
@@ -140,8 +157,11 @@ def _read_text(data: bytes, file_name: str, notes: list[str]) -> tuple[pd.DataFr
         where = f"line {starts[top] if starts else _nonblank_line(text, top):,}"
         report.notes.append(f"The column names are on {where}; the text above them (such as a title) was skipped.")
     header = [table.column(i)[top].as_py() if table.num_rows else None for i in range(table.num_columns)]
-    body = table.slice(top + 1)
-    frame = body.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get)
+    if values_not_names(header):
+        report.notes.append("The first line holds values, not column names, so it was read as data; the columns "
+                            "are called column_1, column_2 and so on.")
+        header, top = [None] * len(header), top - 1
+    frame = table.slice(top + 1).to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get)
     frame.columns = [h if h is not None else "" for h in header]
     return frame, report
 

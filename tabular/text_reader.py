@@ -228,3 +228,11 @@ def _is_number(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def values_not_names(header: list[str | None]) -> bool:
+    """A first line of numbers only is data, not names (unless the numbers look like years)."""
+    present = [h for h in header if h is not None]
+    if not present or len(present) < len(header) or not all(_is_number(h) for h in present):
+        return False
+    return not all(h.isdigit() and 1900 <= int(h) <= 2100 for h in present)

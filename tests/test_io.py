@@ -348,3 +348,17 @@ def test_a_one_megabyte_cell_is_read_whole():
     big = "word " * 200_000
     frame = read(f'id,text\n1,"{big}"\n2,short\n').frame
     assert len(frame) == 2 and frame["text"].iloc[0] == big.strip()
+
+
+def test_a_first_line_of_numbers_is_data_not_names():
+    result = read("1,2.5,3\n4,5.5,6\n")
+    assert result.frame.shape == (2, 3) and list(result.frame.columns) == ["column_1", "column_2", "column_3"]
+    assert result.frame["column_2"].tolist() == ["2.5", "5.5"]
+    assert any("not column names" in n for n in result.report.notes)
+    assert list(read("name,2021,2022\na,1,2\nb,3,4\n").frame.columns) == ["name", "2021", "2022"]
+
+
+def test_csv_named_like_excel_is_read_as_csv_with_a_note():
+    result = read("a,b\n1,2\n3,4\n", "report.xlsx")
+    assert result.frame["b"].tolist() == ["2", "4"] and result.report.file_format == "CSV"
+    assert any("named like an Excel file" in n for n in result.report.notes)
