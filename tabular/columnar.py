@@ -80,19 +80,18 @@ def _convert(name: str, col: pa.ChunkedArray, notes: list[str]) -> pa.ChunkedArr
 
 
 def _timestamps(name: str, col: pa.ChunkedArray, notes: list[str]) -> pa.ChunkedArray:
-    """Dates and times of any unit as nanosecond timestamps in local time; text when out of that range."""
-    if pa.types.is_timestamp(col.type) and col.type.tz:
-        notes.append(f"Column '{name}' stores times in the {col.type.tz} time zone; they are read as local "
-                     "times there, without the zone.")
-        col = pc.local_timestamp(col)
-    seconds = col.cast(pa.timestamp("s")) if pa.types.is_date(col.type) else col
-    low, high = pc.min_max(pc.cast(pc.cast(seconds, pa.timestamp("s")), pa.int64())).values()
+    """Dates and times of any unit as nanosecond timestamps (what the encoders expect); text out of that range."""
+    tz = col.type.tz if pa.types.is_timestamp(col.type) else None
+    if tz:
+        notes.append(f"Column '{name}' stores times in the {tz} time zone; they are read as local times there.")
+    seconds = pc.cast(pc.cast(col, pa.timestamp("s", tz=tz), safe=False), pa.int64())
+    low, high = pc.min_max(seconds).values()
     if low.as_py() is not None and (low.as_py() < NS_RANGE[0] or high.as_py() > NS_RANGE[1]):
         notes.append(f"Column '{name}' has dates before 1678 or after 2261, which the app cannot compute with; "
                      "they are kept as text.")
         return pa.chunked_array([pa.array([None if v is None else v.isoformat() for v in col.to_pylist()],
                                           pa.string())])
-    return seconds.cast(pa.timestamp("ns"))
+    return pc.cast(col, pa.timestamp("ns", tz=tz))
 
 
 def _per_second(unit: str) -> float:
