@@ -139,19 +139,13 @@ def _scan(lines: list[str], i: int, delim: str, width: int | None, backslash: bo
     while j < len(lines):
         line, k = lines[j], 0
         while k < len(line):
-            ch = line[k]
             if quoted:
                 k, quoted, closed_badly = _in_quotes(line, k, delim, buf, backslash)
                 bad_close = bad_close or closed_badly
                 continue
-            if ch == delim:
-                fields.append("".join(buf))
-                buf = []
-            elif ch == '"' and not "".join(buf).strip():
-                quoted, open_at, buf = True, k, []
-            else:
-                buf.append(ch)
-            k += 1
+            k, opened = _outside_quotes(line, k, delim, fields, buf)
+            if opened:
+                quoted, open_at, buf = True, k - 1, []
         j += 1
         if not quoted:
             break
@@ -161,22 +155,39 @@ def _scan(lines: list[str], i: int, delim: str, width: int | None, backslash: bo
     return fields, j, not quoted and (j - i == 1 or multi_line_ok), open_at if quoted else None
 
 
+def _outside_quotes(line: str, k: int, delim: str, fields: list[str], buf: list[str]) -> tuple[int, bool]:
+    """Read up to the next delimiter or quote; returns the next position and whether a quoted field opened."""
+    stops = [x for x in (line.find(delim, k), line.find('"', k)) if x >= 0]
+    stop = min(stops) if stops else len(line)
+    buf.append(line[k:stop])
+    if stop == len(line):
+        return stop, False
+    if line[stop] == delim:
+        fields.append("".join(buf))
+        buf.clear()
+        return stop + 1, False
+    if not "".join(buf).strip():
+        return stop + 1, True
+    buf.append('"')
+    return stop + 1, False
+
+
 def _in_quotes(line: str, k: int, delim: str, buf: list[str], backslash: bool) -> tuple[int, bool, bool]:
-    """Read one character inside a quoted field; returns the next position, whether still quoted, and
+    """Read inside a quoted field up to its next quote; returns the next position, whether still quoted, and
     whether the field closed with something other than a delimiter after it."""
-    ch = line[k]
-    if ch != '"':
-        buf.append(ch)
-        return k + 1, True, False
-    after = line[k + 1:k + 2]
-    if backslash and buf and buf[-1] == "\\" and (len(buf) < 2 or buf[-2] != "\\"):  # \" inside quotes
-        buf[-1] = '"'
-        return k + 1, True, False
-    if after == '"':
+    stop = line.find('"', k)
+    if stop < 0:
+        buf.append(line[k:])
+        return len(line), True, False
+    buf.append(line[k:stop])
+    if backslash and stop > k and line[stop - 1] == "\\" and line[stop - 2:stop] != "\\\\":  # \" inside quotes
+        buf[-1] = buf[-1][:-1] + '"'
+        return stop + 1, True, False
+    if line[stop + 1:stop + 2] == '"':
         buf.append('"')
-        return k + 2, True, False
-    rest = line[k + 1:].lstrip(" ")
-    return k + 1, False, bool(rest) and not rest.startswith(delim)
+        return stop + 2, True, False
+    rest = line[stop + 1:].lstrip(" ")
+    return stop + 1, False, bool(rest) and not rest.startswith(delim)
 
 
 def _literal_line(line: str, delim: str, backslash: bool) -> list[str]:
