@@ -138,31 +138,60 @@ def _as_text(name: str, col: pa.ChunkedArray, notes: list[str]) -> pa.ChunkedArr
 
 def read_excel(data: bytes, notes: list[str]) -> pd.DataFrame:
     """The first sheet that holds data, with native types, past any title rows above the column names."""
-    try:
-        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
-        sheets = [(name, book.parse(name, header=None, dtype=object)) for name in book.sheet_names]
-    except Exception as exc:  # openpyxl raises many types for broken workbooks
-        raise DataReadError("The Excel file could not be opened. Is it a valid .xlsx workbook?",
-                            f"{type(exc).__name__}: {exc}") from exc
-    filled = [(name, raw.dropna(how="all").dropna(axis=1, how="all")) for name, raw in sheets]
-    filled = [(name, raw) for name, raw in filled if not raw.empty]
-    if not filled:
-        raise DataReadError("Every sheet of the workbook is empty.")
-    sheet, raw = filled[0]
-    if len(sheets) > 1:
-        notes.append(f"The workbook has {len(sheets)} sheets; read " +
-                     ("the first one" if sheet == sheets[0][0] else "the first one with data") + f", '{sheet}'.")
+    sheet, raw = _first_sheet_with_data(data, notes)
     if raw.isna().any().any():
         _note_unsaved_formulas(data, sheet, notes)
     top = header_row(raw.head(12).astype(object).where(raw.head(12).notna(), None).values.tolist())
     if top:
         notes.append(f"Skipped {top} row{'s' if top > 1 else ''} above the column names (such as a title); "
                      f"the column names are on row {raw.index[top] + 1} of the sheet.")
-    header = ["" if pd.isna(v) else str(v).strip() for v in raw.iloc[top]]
+    header, top = _header_names(data, sheet, raw, top, notes)
     body = raw.iloc[top + 1:].reset_index(drop=True)
     frame = pd.DataFrame({i: _native_column(body.iloc[:, i]) for i in range(body.shape[1])})
     frame.columns = header
     return frame
+
+
+def _first_sheet_with_data(data: bytes, notes: list[str]) -> tuple[str, pd.DataFrame]:
+    """The first sheet with any value, without its empty rows and columns (labels stay the sheet's positions)."""
+    name, raw = "", pd.DataFrame()
+    try:
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+        for name in book.sheet_names:
+            raw = book.parse(name, header=None, dtype=object).dropna(how="all").dropna(axis=1, how="all")
+            if not raw.empty:
+                break
+    except Exception as exc:  # openpyxl raises many types for broken workbooks
+        raise DataReadError("The Excel file could not be opened. Is it a valid .xlsx workbook?",
+                            f"{type(exc).__name__}: {exc}") from exc
+    if raw.empty:
+        raise DataReadError("Every sheet of the workbook is empty.")
+    if len(book.sheet_names) > 1:
+        which = "the first one" if name == book.sheet_names[0] else "the first one with data"
+        notes.append(f"The workbook has {len(book.sheet_names)} sheets; read {which}, '{name}'.")
+    return name, raw
+
+
+def _header_names(data: bytes, sheet: str, raw: pd.DataFrame, top: int, notes: list[str]) -> tuple[list[str], int]:
+    """Column names, and the row they end on: under cells merged across columns, a row of sub-headings joins in."""
+    header = ["" if pd.isna(v) else str(v).strip() for v in raw.iloc[top]]
+    if all(header) or top + 2 >= len(raw):
+        return header, top
+    sheet_row = raw.index[top] + 1  # pandas' row labels are the sheet's rows, from 0
+    ranges = openpyxl.load_workbook(io.BytesIO(data))[sheet].merged_cells.ranges  # not in read-only mode
+    spans = [(r.min_col - 1, r.max_col - 1) for r in ranges if r.min_row == sheet_row and r.max_col > r.min_col]
+    if not spans:
+        return header, top
+    labels = dict(zip(raw.columns, header))
+    for low, high in spans:
+        for column in range(low + 1, high + 1):
+            labels[column] = labels.get(column) or labels.get(low, "")
+    sub = ["" if pd.isna(v) else str(v).strip() for v in raw.iloc[top + 1]]
+    names = [" ".join(p for p in (labels[c], s) if p) for c, s in zip(raw.columns, sub)]
+    joined = [n for n, s, c in zip(names, sub, raw.columns) if s and labels[c]]
+    notes.append(f"The column names span rows {sheet_row} and {sheet_row + 1} (a heading merged over several "
+                 f"columns, with sub-headings under it); they were joined, such as '{(joined or names)[0]}'.")
+    return names, top + 1
 
 
 def _note_unsaved_formulas(data: bytes, sheet: str, notes: list[str]) -> None:

@@ -179,6 +179,15 @@ def _merged_title(book: openpyxl.Workbook) -> None:
         sheet.append(row)
 
 
+def _two_row_header(book: openpyxl.Workbook) -> None:
+    sheet = book.active
+    for row in (["region", "Sales", None, "note"], [None, "q1", "q2", None], ["north", 1.5, 2, "ok"],
+                ["south", 3, 4.25, None]):
+        sheet.append(row)
+    sheet.merge_cells("B1:C1")
+    sheet.merge_cells("A1:A2")
+
+
 def _formulas(book: openpyxl.Workbook) -> None:
     sheet = book.active
     sheet.append(["a", "b", "total"])
@@ -202,6 +211,9 @@ def excel_cases() -> list[Case]:
              note="first one with data"),
         Case("xlsx_merged_title", "excel", _workbook(_merged_title), (2, 3), {"region": {1: "south"}, "q2": {1: 4.25}},
              {"q1": "float"}, note="row 2"),
+        Case("xlsx_two_row_header", "excel", _workbook(_two_row_header), (2, 4),
+             {"region": {1: "south"}, "Sales q1": {0: 1.5}, "Sales q2": {1: 4.25}, "note": {0: "ok", 1: None}},
+             {"Sales q1": "float", "Sales q2": "float"}, note="Sales q1"),
         Case("xlsx_formulas", "excel", _workbook(_formulas), (4, 3), {"a": {0: 2}, "total": {0: None}},
              note="formulas whose results were not saved"),
         Case("xlsx_times", "excel", _workbook(_times), (3, 2), {"starts": {0: "06:30:00", 2: "22:30:00"}}),
