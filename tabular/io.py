@@ -71,10 +71,16 @@ def read_table(source: bytes | str | Path, file_name: str | None = None,
         notes.append(note)
     if not data.strip():
         raise DataReadError("The file is empty.", "The file has no content at all.")
-    fmt = _sniff_format(data, inner_name)
+    frame, report = _read_format(data, file_name, _sniff_format(data, inner_name), notes)
+    report.long_numbers = _long_number_columns(frame, report.notes)
+    return ReadResult(frame=frame, report=report)
+
+
+def _read_format(data: bytes, file_name: str, fmt: str, notes: list[str]) -> tuple[pd.DataFrame, ReadReport]:
+    """The tidied table and its report, read as the sniffed format."""
     if fmt.startswith("misnamed"):
-        frame, report = _read_misnamed(data, file_name, notes, fmt.split(":", 1)[1])
-    elif fmt == "Excel":
+        return _read_misnamed(data, file_name, notes, fmt.split(":", 1)[1])
+    if fmt == "Excel":
         report = ReadReport(file_name, "Excel", notes=notes)
         frame = read_excel(data, report.notes)
     elif fmt == "Parquet":
@@ -82,9 +88,7 @@ def read_table(source: bytes | str | Path, file_name: str | None = None,
         frame = read_parquet(data, report.notes)
     else:
         frame, report = _read_text(data, file_name, notes)
-    frame = _tidy(frame, report)
-    report.long_numbers = _long_number_columns(frame, report.notes)
-    return ReadResult(frame=frame, report=report)
+    return _tidy(frame, report), report
 
 
 def _load(source: bytes | str | Path, file_name: str | None, max_bytes: int) -> tuple[bytes, str]:
