@@ -7,11 +7,13 @@ import gzip
 import io
 import json
 import lzma
+import re
 import tarfile
 import zipfile
 from pathlib import Path
 
 from tabular.errors import DataReadError
+from tabular.text_reader import line_list
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ".dat", ".xlsx", ".xlsm", ".parquet", ".pq"}
 SUPPORTED = "Supported formats are CSV/TSV text, Excel (.xlsx) and Parquet."
@@ -25,6 +27,7 @@ NOT_TABLES = (
 )
 COMPRESSED = ((b"\x1f\x8b", "gzip", gzip.decompress), (b"BZh", "bzip2", bz2.decompress),
               (b"\xfd7zXZ\x00", "xz", lzma.decompress))
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
                   "utf-16-be": "UTF-16", "utf-32": "UTF-32", "cp1252": "Windows-1252", "latin-1": "Latin-1",
                   "mixed": "mixed UTF-8 and Windows-1252"}
@@ -198,20 +201,25 @@ def _eight_bit(data: bytes) -> tuple[str, str, list[str]]:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
         pass
-    lines = data.splitlines(keepends=True)
+    if not UTF8_SEQUENCE.search(data):  # no UTF-8 letter anywhere: one legacy encoding, decoded at once
+        return _legacy(data)
     texts, legacy, utf8_seen = [], [], False
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):
         try:
             texts.append(line.decode("utf-8"))
             utf8_seen = utf8_seen or not line.isascii()
         except UnicodeDecodeError:
-            texts.append(line.decode("cp1252", errors="strict") if _fits_cp1252(line) else line.decode("latin-1"))
+            texts.append(line.decode("cp1252") if _fits_cp1252(line) else line.decode("latin-1"))
             legacy.append(number)
-    if utf8_seen:
-        shown = ", ".join(str(n) for n in legacy[:10]) + (", …" if len(legacy) > 10 else "")
-        note = (f"The file mixes text encodings: {len(legacy):,} line(s) ({shown}) were not UTF-8 and were read "
-                "as Windows-1252. Check their accented letters.")
-        return "".join(texts), "mixed", [note]
+    if not utf8_seen:
+        return _legacy(data)
+    were = "were" if len(legacy) > 1 else "was"
+    note = (f"The file mixes text encodings: {line_list(legacy)} {were} not UTF-8 and read as Windows-1252 "
+            "(the rest as UTF-8). Check their accented letters.")
+    return "".join(texts), "mixed", [note]
+
+
+def _legacy(data: bytes) -> tuple[str, str, list[str]]:
     encoding = "cp1252" if _fits_cp1252(data) else "latin-1"
     return data.decode(encoding), encoding, [f"Read the text as {ENCODING_NAMES[encoding]} (it is not UTF-8)."]
 
