@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 
 from models.base import ModelError
@@ -91,6 +93,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.rows is not None and args.rows < 1:
         raise ModelError("--rows must be a positive number of rows.")
+    if args.epochs is not None and args.epochs < 1:
+        raise ModelError("--epochs must be a positive number of passes over the data.")
+    if args.budget is not None and args.budget <= 0:
+        raise ModelError("--budget must be a positive number of seconds.")
     dataset = load_dataset(args.data)
     generator = args.generator or registry.recommended(dataset.n_rows, len(dataset.schema.modelled()))
     overrides = {"epochs": args.epochs} if args.epochs is not None else {}
@@ -219,6 +225,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def for_cli(message: str) -> str:
+    """Messages are shared with the app; a sentence that sends the user to one of its steps is said for the CLI."""
+    sentences = re.split(r"(?<=[.!?])\s+", message)
+    kept = [s for s in sentences if not re.search(r"\b(Data|Train|Evaluate|Export) step\b", s)]
+    if len(kept) == len(sentences):
+        return message
+    hint = ("The command line keeps each column's suggested handling (`python cli.py profile FILE` lists them); "
+            "to change one, open the table in the app, or leave such columns out of the file.")
+    return " ".join([*kept, hint])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -226,13 +243,22 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         return 0
     except (ModelError, ExportError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {for_cli(str(error))}", file=sys.stderr)
         return 2
     except DataReadError as error:
-        print(f"error: {error.message}", file=sys.stderr)
+        print(f"error: {for_cli(error.message)}", file=sys.stderr)
         if error.detail:
             print(f"detail: {error.detail}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("stopped.", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: say so in plain words (SDS_DEBUG=1 shows the traceback)
+        if os.environ.get("SDS_DEBUG"):
+            raise
+        print("error: Something unexpected went wrong; please report it with the command you ran.", file=sys.stderr)
+        print(f"detail: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

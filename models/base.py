@@ -219,7 +219,7 @@ class Generator(ABC):
             raise ModelError(f"The table lacks columns the settings mention: {', '.join(missing)}.")
         if len(table) < MIN_TRAIN_ROWS:
             raise ModelError(f"A generator needs at least {MIN_TRAIN_ROWS} rows to learn from; "
-                             f"this table has {len(table)}.")
+                             f"it was given {len(table)}.")
         if not [c for c in schema.modelled() if c.kind is not Kind.CONSTANT]:
             raise ModelError("No column is set to 'Synthesize', so there is nothing to learn. "
                              "Change the handling of at least one column on the Data step.")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models import registry
-from models.base import Generator, ModelError
+from models.base import MIN_TRAIN_ROWS, Generator, ModelError
 from models.compute import TRAINING_SLOTS
 from models.training import (
     CheckpointSink,
@@ -96,6 +96,11 @@ def train_model(request: TrainingRequest, rows: RowSplit, schema: TableSchema,
     Raises:
         ModelError, TrainingStopped: the fit cannot be done; the message is for the user.
     """
+    if len(rows.fit) < MIN_TRAIN_ROWS:  # count the whole table, not just the rows left after the holdout
+        held = rows.real_rows - len(rows.fit)
+        raise ModelError(f"A generator needs at least {MIN_TRAIN_ROWS} rows to learn from. This table has "
+                         f"{rows.real_rows:,} rows, and {held:,} of them are held back to check the result, "
+                         f"which leaves {len(rows.fit):,}. Add more rows.")
     model = registry.create(request.generator, request.preset, **request.overrides)
     model.fit(rows.fit, schema, on_progress=on_progress, control=control,
               options=TrainingOptions(budget_seconds=request.budget_seconds, checkpoint_every=CHECKPOINT_EVERY),

@@ -120,3 +120,58 @@ def test_evaluate_plain_error_for_mismatched_files(tmp_path):
     other.write_text("a,b\n1,2\n3,4\n")
     bad = run_cli("evaluate", "assets/samples/loans.csv", str(other))
     assert bad.returncode == 2 and "lacks columns of the real table" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_too_few_rows_message_counts_the_whole_table(tmp_path):
+    data = tmp_path / "nine.csv"
+    data.write_text("a,b\n" + "".join(f"{i},{i * 3 % 7}\n" for i in range(9)))
+    bad = run_cli("generate", str(data), "--generator", "copula", "--out", str(tmp_path / "x.csv"))
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "This table has 9 rows" in bad.stderr and "2 of them are held back" in bad.stderr
+
+
+def test_cli_messages_speak_of_the_command_line_not_app_steps(tmp_path):
+    data = tmp_path / "ids.csv"
+    data.write_text("id,email\n" + "".join(f"{i},user{i}@example.com\n" for i in range(40)))
+    bad = run_cli("generate", str(data), "--generator", "copula", "--out", str(tmp_path / "x.csv"))
+    assert bad.returncode == 2 and "nothing to learn" in bad.stderr
+    assert "Data step" not in bad.stderr and "cli.py profile" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_cli_reads_nested_parquet_and_huge_integers_without_traceback(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    nested = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"tags": pa.array([[i, i + 1] for i in range(30)]),
+                             "info": pa.array([{"a": i} for i in range(30)]),
+                             "big": pa.array([2 ** 64 - 1 - i for i in range(30)], pa.uint64())}), nested)
+    huge = tmp_path / "huge.csv"
+    huge.write_text("id,amount\n" + "".join(f"{2 ** 63 + i},{i}\n" for i in range(30)))
+    kinds = {}
+    for path in (nested, huge):
+        out = run_cli("profile", str(path), "--json")
+        assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+        payload = json.loads(out.stdout)
+        assert payload["rows"] == 30 and payload["reading_notes"]
+        kinds.update({row["column"]: row["kind"] for row in payload["profile"]})
+    assert kinds["id"] == "identifier" and kinds["big"] == "identifier"
+
+
+def test_bad_epochs_and_budget_are_plain_errors(tmp_path):
+    for option, value in (("--epochs", "0"), ("--budget", "-1")):
+        bad = run_cli("generate", "assets/samples/loans.csv", option, value, "--out", str(tmp_path / "x.csv"))
+        assert bad.returncode == 2 and "positive number" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_unexpected_errors_print_no_traceback(monkeypatch, capsys):
+    import cli
+
+    def broken(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "cmd_generators", broken)
+    monkeypatch.delenv("SDS_DEBUG", raising=False)
+    assert cli.main(["generators"]) == 1
+    err = capsys.readouterr().err
+    assert "Something unexpected went wrong" in err and "RuntimeError: boom" in err
