@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from tabular.dates import format_datetimes, is_date_only, stored_timestamps, zon
 from tabular.parsing import STRING, format_number, numeric_labels
 from tabular.schema import ColumnFormat, ColumnSpec, Kind, TableSchema
 
+DELIMITERS = (",", ";", "\t", "|")  # the field separators the reader tells apart
 FORMATS = {".csv": "CSV", ".tsv": "TSV", ".txt": "TSV", ".xlsx": "Excel", ".parquet": "Parquet"}
 
 
@@ -98,13 +100,26 @@ def _excel_frame(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     return pd.DataFrame({name: stored_values(frame[name], schema.column(name), False) for name in frame.columns})
 
 
+def _ambiguous(text: pd.DataFrame, sep: str) -> bool:
+    """True when a name or value holds another field separator, so a reader could split the file on it.
+
+    Such files are written with every field quoted; the others only quote what must be quoted.
+    """
+    others = "[" + "".join(re.escape(d) for d in DELIMITERS if d != sep) + "]"
+    if any(re.search(others, str(name)) for name in text.columns):
+        return True
+    return any(text[name].dropna().astype(str).str.contains(others, regex=True).any() for name in text.columns)
+
+
 def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str) -> bytes:
     """The table as the bytes of a CSV, TSV, Excel or Parquet file."""
     buffer = io.BytesIO()
     if file_format in ("CSV", "TSV"):
         decimal_comma = any(schema.column(c).format.decimal_sep == "," for c in frame.columns)
         sep = "\t" if file_format == "TSV" else (";" if decimal_comma else ",")
-        as_written(frame, schema).to_csv(buffer, index=False, sep=sep)
+        text = as_written(frame, schema)
+        quoting = csv.QUOTE_ALL if _ambiguous(text, sep) else csv.QUOTE_MINIMAL
+        text.to_csv(buffer, index=False, sep=sep, quoting=quoting)
     elif file_format == "Excel":
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
             _excel_frame(frame, schema).to_excel(writer, index=False, sheet_name="synthetic")

@@ -213,3 +213,11 @@ def test_parquet_input_keeps_time_unit_and_zone():
     assert dataset.typed()["at"].tolist() == stamps.tz_localize(None).tolist()  # wall-clock time in Berlin
     types = {f.name: str(f.type) for f in pq.read_schema(io.BytesIO(table_bytes(sample, dataset.schema, "Parquet")))}
     assert types == {"at": "timestamp[ms, tz=Europe/Berlin]", "ok": "bool", "n": "int64"}
+
+
+def test_csv_quotes_values_holding_another_separator():
+    content = ('"name;code"\n' + "".join(f'"item;{i % 4}"\n' for i in range(30))).encode()
+    dataset = load_dataset(content, "one.csv")
+    assert dataset.schema.names == ["name;code"]
+    again = load_dataset(table_bytes(dataset.typed(), dataset.schema, "CSV"), "again.csv")
+    assert again.schema.names == ["name;code"] and again.raw["name;code"].tolist() == dataset.raw["name;code"].tolist()
