@@ -101,11 +101,11 @@ def _excel_frame(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
 
 
 def _ambiguous(text: pd.DataFrame, sep: str) -> bool:
-    """True when a name or value holds another field separator, so a reader could split the file on it.
-
-    Such files are written with every field quoted; the others only quote what must be quoted.
+    """True when a name or value holds another field separator or a carriage return, so a reader could split
+    the file there (Python's CSV writer quotes neither). Such files are written with every field quoted; the
+    others only quote what must be quoted.
     """
-    others = "[" + "".join(re.escape(d) for d in DELIMITERS if d != sep) + "]"
+    others = "[\r" + "".join(re.escape(d) for d in DELIMITERS if d != sep) + "]"
     if any(re.search(others, str(name)) for name in text.columns):
         return True
     return any(text[name].dropna().astype(str).str.contains(others, regex=True).any() for name in text.columns)

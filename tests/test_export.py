@@ -221,3 +221,10 @@ def test_csv_quotes_values_holding_another_separator():
     assert dataset.schema.names == ["name;code"]
     again = load_dataset(table_bytes(dataset.typed(), dataset.schema, "CSV"), "again.csv")
     assert again.schema.names == ["name;code"] and again.raw["name;code"].tolist() == dataset.raw["name;code"].tolist()
+
+
+def test_csv_quotes_values_holding_a_carriage_return():
+    content = b"flag,note\r\n" + b"0,a\r\n" * 20 + b'1,"a\rb"\r\n' + b"0,b\r\n" * 10
+    dataset = load_dataset(content, "cr.csv")
+    again = load_dataset(table_bytes(dataset.typed(), dataset.schema, "CSV"), "again.csv")
+    assert again.schema.names == ["flag", "note"] and again.raw["note"].tolist() == dataset.raw["note"].tolist()
