@@ -18,6 +18,9 @@ FILE_NAMES = {"CSV": "synthetic.csv", "TSV": "synthetic.tsv", "Excel": "syntheti
               "Parquet": "synthetic.parquet"}
 LEARNED_KINDS = (Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.DATETIME, Kind.YES_NO, Kind.CATEGORY)
 TEXT_FORMATS = ("CSV", "TSV")
+# Kinds a fresh read may see in a synthetic column without anything being wrong: a sample can draw only two
+# of the categories, or (fewer rows) only distinct values, which reads like an identifier.
+SAMPLE_DRIFT = {Kind.CATEGORY: (Kind.YES_NO, Kind.CONSTANT, Kind.IDENTIFIER), Kind.WHOLE_NUMBER: (Kind.IDENTIFIER,)}
 
 
 def export_problems(content: bytes, file_format: str, schema: TableSchema) -> list[str]:
@@ -115,7 +118,7 @@ def _kind_problems(raw: pd.Series, spec: ColumnSpec) -> list[str]:
     if spec.kind not in LEARNED_KINDS or raw.nunique() < 3:
         return []
     fresh = infer_column(raw, spec.name).kind
-    if fresh is spec.kind or (spec.kind is Kind.CATEGORY and fresh in (Kind.YES_NO, Kind.CONSTANT)):
+    if fresh is spec.kind or fresh in SAMPLE_DRIFT.get(spec.kind, ()):
         return []
     return [f"reads back as {fresh.label.lower()}, not {spec.kind.label.lower()}."]
 
