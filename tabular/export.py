@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +37,7 @@ def as_written(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         spec, values = schema.column(name), frame[name]
         present = values.notna()
         if spec.kind in (Kind.NUMBER, Kind.WHOLE_NUMBER) and pd.api.types.is_numeric_dtype(values):
-            text = values.astype("float64").map(lambda v: format_number(v, spec.format), na_action="ignore")
+            text = values.astype("float64").map(partial(format_number, fmt=spec.format), na_action="ignore")
         elif spec.kind is Kind.DATETIME and pd.api.types.is_datetime64_any_dtype(values):
             text = format_datetimes(values, spec.format)
         elif spec.kind is Kind.YES_NO:
@@ -101,14 +102,18 @@ def _excel_frame(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
 
 
 def _ambiguous(text: pd.DataFrame, sep: str) -> bool:
-    """True when a name or value holds another field separator or a carriage return, so a reader could split
-    the file there (Python's CSV writer quotes neither). Such files are written with every field quoted; the
-    others only quote what must be quoted.
+    """True when a reader could split the file elsewhere: such files are written with every field quoted.
+
+    Python's CSV writer leaves a carriage return bare (readers end the row there) and only quotes the
+    separator it writes with. Another separator in a column name can win the reader's guess of the
+    separator, and in a one-column table so can one in any value.
     """
-    others = "[\r" + "".join(re.escape(d) for d in DELIMITERS if d != sep) + "]"
-    if any(re.search(others, str(name)) for name in text.columns):
+    others = "[" + "".join(re.escape(d) for d in DELIMITERS if d != sep) + "]"
+    names = pd.Series([str(name) for name in text.columns])
+    if names.str.contains(others + "|\r", regex=True).any():
         return True
-    return any(text[name].dropna().astype(str).str.contains(others, regex=True).any() for name in text.columns)
+    pattern = others + "|\r" if text.shape[1] == 1 else "\r"
+    return any(text[name].dropna().astype(str).str.contains(pattern, regex=True).any() for name in text.columns)
 
 
 def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str) -> bytes:

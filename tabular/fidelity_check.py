@@ -81,8 +81,8 @@ def _range_problems(present: pd.Series, spec: ColumnSpec) -> list[str]:
         slack = 0.5 * 10.0 ** -spec.format.decimals
         outside = x[(x < float(spec.minimum) - slack) | (x > float(spec.maximum) + slack)]
         rounded = x[(x - x.round(spec.format.decimals)).abs() > 1e-9]
-        return ([f"{len(outside)} values lie outside the real range {spec.minimum:g} to {spec.maximum:g} "
-                 f"(e.g. {_examples(outside)})."] if len(outside) else []) + (
+        return ([(f"{len(outside)} values lie outside the real range {spec.minimum:g} to {spec.maximum:g} "
+                  f"(e.g. {_examples(outside)}).")] if len(outside) else []) + (
             [f"{len(rounded)} values have more than {spec.format.decimals} decimals (e.g. {_examples(rounded)})."]
             if len(rounded) else [])
     if spec.kind is Kind.DATETIME and len(present) and spec.minimum is not None:
@@ -108,8 +108,8 @@ def _spelling_problems(text: pd.Series, spec: ColumnSpec) -> list[str]:
                 ] if len(odd) else []
     if spec.kind is Kind.YES_NO:
         odd = text[~text.isin({fmt.true_label, fmt.false_label})]
-        return [f"{len(odd)} values are not written '{fmt.true_label}' or '{fmt.false_label}' "
-                f"(e.g. {_examples(odd)})."] if len(odd) else []
+        return [(f"{len(odd)} values are not written '{fmt.true_label}' or '{fmt.false_label}' "
+                 f"(e.g. {_examples(odd)}).")] if len(odd) else []
     return []
 
 
