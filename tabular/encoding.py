@@ -47,7 +47,7 @@ class EncoderOptions:
 
 def _to_float(values: pd.Series, spec: ColumnSpec) -> np.ndarray:
     if spec.kind is Kind.DATETIME:
-        stamps = pd.to_datetime(values)
+        stamps = pd.to_datetime(values).astype("datetime64[ns]")
         out = stamps.astype("int64").to_numpy().astype(np.float64) / 1e9
         out[stamps.isna().to_numpy()] = np.nan
         return out
@@ -75,8 +75,8 @@ class ContinuousCodec:
             present = np.zeros(1)
         probs = np.linspace(0, 1, min(N_QUANTILES, max(present.size, 2)))
         self.quantiles = np.quantile(present, probs)
-        if self.spec.kind is Kind.DATETIME:
-            self.step = 86400.0 if np.all(np.mod(present, 86400) == 0) else 1.0
+        if self.spec.kind is Kind.DATETIME:  # the coarsest unit the dates are written in: day, hour, minute, second
+            self.step = next((s for s in (86400.0, 3600.0, 60.0) if np.all(np.mod(present, s) == 0)), 1.0)
         return self
 
     def to_uniform(self, values: pd.Series, rng: np.random.Generator | None = None) -> np.ndarray:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from tabular.parsing import format_number
-from tabular.schema import Kind, TableSchema
+from tabular.dates import format_datetimes, is_date_only, stored_timestamps, zone_name
+from tabular.parsing import STRING, format_number, numeric_labels
+from tabular.schema import ColumnFormat, ColumnSpec, Kind, TableSchema
 
+DELIMITERS = (",", ";", "\t", "|")  # the field separators the reader tells apart
 FORMATS = {".csv": "CSV", ".tsv": "TSV", ".txt": "TSV", ".xlsx": "Excel", ".parquet": "Parquet"}
 
 
@@ -31,9 +37,9 @@ def as_written(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         spec, values = schema.column(name), frame[name]
         present = values.notna()
         if spec.kind in (Kind.NUMBER, Kind.WHOLE_NUMBER) and pd.api.types.is_numeric_dtype(values):
-            text = values.astype("float64").map(lambda v: format_number(v, spec.format), na_action="ignore")
+            text = values.astype("float64").map(partial(format_number, fmt=spec.format), na_action="ignore")
         elif spec.kind is Kind.DATETIME and pd.api.types.is_datetime64_any_dtype(values):
-            text = values.dt.strftime(spec.format.datetime_format or "%Y-%m-%d")
+            text = format_datetimes(values, spec.format)
         elif spec.kind is Kind.YES_NO:
             text = values.map({True: spec.format.true_label, False: spec.format.false_label})
         else:
@@ -42,14 +48,72 @@ def as_written(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _typed_for_files(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
-    """Native types for Excel/Parquet, with yes/no written in the original words."""
-    out = frame.copy()
-    for name in out.columns:
-        spec = schema.column(name)
-        if spec.kind is Kind.YES_NO:
-            out[name] = as_written(out[[name]], schema)[name]
-    return out
+def stored_yes_no(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
+    """Yes/no for typed files: true/false as booleans, 1/0 as numbers, other words (yes/no, Y/N) as written."""
+    labels = (fmt.true_label.lower(), fmt.false_label.lower())
+    if labels == ("true", "false"):
+        return values.astype("boolean")
+    if numeric_labels(fmt):  # 1 and 0 are whole numbers however the file spelled them ('1.0', '-0')
+        return values.astype("boolean").astype("Int64")
+    return values.map({True: fmt.true_label, False: fmt.false_label}).astype(STRING)
+
+
+def stored_values(values: pd.Series, spec: ColumnSpec, keeps_zones: bool) -> pd.Series:
+    """A typed column in the native type a typed file (Excel, Parquet) should keep for its kind."""
+    if spec.kind is Kind.YES_NO:
+        return stored_yes_no(values, spec.format)
+    if spec.kind is Kind.WHOLE_NUMBER or (spec.kind is Kind.IDENTIFIER and pd.api.types.is_numeric_dtype(values)):
+        return pd.to_numeric(values).round().astype("Int64")
+    if spec.kind is Kind.NUMBER:
+        return pd.to_numeric(values).astype("float64")
+    if spec.kind is Kind.DATETIME and pd.api.types.is_datetime64_any_dtype(values):
+        return stored_timestamps(values, spec.format) if keeps_zones else values
+    return values.astype(object).where(values.notna(), None).map(
+        lambda v: v if v is None else str(v)).astype(STRING)
+
+
+def _arrow_type(spec: ColumnSpec, values: pd.Series) -> pa.DataType | None:
+    """The Parquet type of a column when pandas' own choice is not the right one (dates, time units)."""
+    if pd.api.types.is_string_dtype(values):
+        return pa.string()
+    if spec.kind is not Kind.DATETIME or not pd.api.types.is_datetime64_any_dtype(values):
+        return None
+    if is_date_only(spec.format):
+        return pa.date32()
+    tz = getattr(values.dt, "tz", None)
+    return pa.timestamp(spec.format.time_unit or "ns", tz=zone_name(tz) if tz is not None else None)
+
+
+def parquet_table(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
+    """The table as Arrow with the types the original file had (bool, ints, dates, zone-aware timestamps)."""
+    typed = pd.DataFrame({name: stored_values(frame[name], schema.column(name), True) for name in frame.columns})
+    table = pa.Table.from_pandas(typed, preserve_index=False)
+    fields = []
+    for name, field in zip(typed.columns, table.schema):
+        wanted = _arrow_type(schema.column(name), typed[name])
+        fields.append(field if wanted is None else field.with_type(wanted))
+    # casting a time of day away is refused, so a date-only column really holds whole days
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata), safe=False)
+
+
+def _excel_frame(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """Excel cells cannot hold time zones: timestamps are written as the wall-clock time of the file."""
+    return pd.DataFrame({name: stored_values(frame[name], schema.column(name), False) for name in frame.columns})
+
+
+def _ambiguous(text: pd.DataFrame, sep: str) -> bool:
+    """True when a reader could split the file elsewhere: such files are written with every field quoted.
+
+    Python's CSV writer leaves a carriage return bare (readers end the row there) and only quotes the
+    separator it writes with. Another separator in a column name can win the reader's guess of the
+    separator, and in a one-column table so can one in any value.
+    """
+    others = "[" + "".join(re.escape(d) for d in DELIMITERS if d != sep) + "]"
+    names = pd.Series([str(name) for name in text.columns])
+    if names.str.contains(others + "|\r", regex=True).any():
+        return True
+    pattern = others + "|\r" if text.shape[1] == 1 else "\r"
+    return any(text[name].dropna().astype(str).str.contains(pattern, regex=True).any() for name in text.columns)
 
 
 def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str) -> bytes:
@@ -58,12 +122,14 @@ def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str) -> b
     if file_format in ("CSV", "TSV"):
         decimal_comma = any(schema.column(c).format.decimal_sep == "," for c in frame.columns)
         sep = "\t" if file_format == "TSV" else (";" if decimal_comma else ",")
-        as_written(frame, schema).to_csv(buffer, index=False, sep=sep)
+        text = as_written(frame, schema)
+        quoting = csv.QUOTE_ALL if _ambiguous(text, sep) else csv.QUOTE_MINIMAL
+        text.to_csv(buffer, index=False, sep=sep, quoting=quoting)
     elif file_format == "Excel":
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            _typed_for_files(frame, schema).to_excel(writer, index=False, sheet_name="synthetic")
+            _excel_frame(frame, schema).to_excel(writer, index=False, sheet_name="synthetic")
     elif file_format == "Parquet":
-        _typed_for_files(frame, schema).to_parquet(buffer, index=False)
+        pq.write_table(parquet_table(frame, schema), buffer)
     else:
         raise ExportError(f"Unknown format {file_format!r}; use CSV, TSV, Excel or Parquet.")
     return buffer.getvalue()

@@ -8,14 +8,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from tabular.dates import detect_datetime_format, native_format, parse_datetimes, zone_of
 from tabular.parsing import (
     STRING,
     arrow_strings,
     decimals_in,
-    detect_datetime_format,
     detect_number_style,
     detect_yes_no,
-    parse_datetimes,
     parse_numbers,
     parse_yes_no,
 )
@@ -84,7 +83,7 @@ def _detect(values, present, sample, name, european) -> tuple[Kind, ColumnFormat
     if pd.api.types.is_bool_dtype(values):
         return Kind.YES_NO, ColumnFormat(true_label="True", false_label="False"), "The file stores yes/no values"
     if pd.api.types.is_datetime64_any_dtype(values):
-        return Kind.DATETIME, ColumnFormat(datetime_format=_native_date_format(present)), "The file stores dates"
+        return Kind.DATETIME, native_format(values), "The file stores dates"
     if pd.api.types.is_numeric_dtype(values):
         return _detect_numeric(present, name, ColumnFormat(decimals=decimals_in(present)))
     return _detect_text(present, sample.astype(str), name, european)
@@ -101,7 +100,7 @@ def _detect_text(present, sample, name, european) -> tuple[Kind, ColumnFormat, s
     plain = sample.str.fullmatch(r"[+-]?\d{1,12}([.,]\d+)?").mean() >= KIND_SHARE
     date_format, share = ("", 0.0) if plain else detect_datetime_format(sample, prefer_day_first=european)
     if share >= KIND_SHARE:
-        return Kind.DATETIME, ColumnFormat(datetime_format=date_format), f"Dates written like {date_format}"
+        return Kind.DATETIME, _text_date_format(date_format), f"Dates written like {date_format}"
     personal = detect_personal(sample, name) if distinct >= MIN_PERSONAL_DISTINCT and not plain else None
     if personal:
         return personal[0], ColumnFormat(), personal[1]
@@ -110,7 +109,7 @@ def _detect_text(present, sample, name, european) -> tuple[Kind, ColumnFormat, s
         fmt = ColumnFormat(decimal_sep=style.decimal_sep, thousands_sep=style.thousands_sep,
                            decimals=style.decimals, prefix=style.prefix, suffix=style.suffix)
         kind, _, reason = _detect_numeric(parse_numbers(present, fmt).dropna(), name, fmt)
-        return kind, fmt, reason
+        return kind, _number_yes_no_format(present, fmt) if kind is Kind.YES_NO else fmt, reason
     return _detect_words(present, sample, name, distinct)
 
 
@@ -121,7 +120,10 @@ def _detect_numeric(numbers: pd.Series, name: str, fmt: ColumnFormat) -> tuple[K
         return Kind.CONSTANT, fmt, "Every row has the same value"
     if distinct == 2 and set(numbers.unique()) == {0.0, 1.0}:
         return Kind.YES_NO, ColumnFormat(true_label="1", false_label="0"), "Only the values 0 and 1"
-    whole = fmt.decimals == 0 and bool(np.all(np.mod(numbers.to_numpy(), 1) == 0))
+    # Whole however written: '9.0' (how pandas writes whole numbers with gaps) is still nine; beyond 2**53
+    # a float no longer holds every whole number, so such columns stay plain numbers.
+    values = numbers.to_numpy()
+    whole = bool(np.all(np.mod(values, 1) == 0)) and bool(np.abs(values).max() < 2**53)
     if whole and distinct == len(numbers) and len(numbers) >= 20:
         hinted = bool(name_tokens(name) & ID_HINTS)
         steps = np.diff(np.sort(numbers.to_numpy()))
@@ -153,10 +155,16 @@ def _yes_no_format(present: pd.Series, pair: tuple[str, str]) -> ColumnFormat:
     return ColumnFormat(true_label=spelled.get(pair[0], pair[0]), false_label=spelled.get(pair[1], pair[1]))
 
 
-def _native_date_format(present: pd.Series) -> str:
-    times = pd.DatetimeIndex(present)
-    has_time = bool((times.hour != 0).any() or (times.minute != 0).any() or (times.second != 0).any())
-    return "%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d"
+def _number_yes_no_format(present: pd.Series, fmt: ColumnFormat) -> ColumnFormat:
+    """Yes/no written as numbers ('1', '1.0', '0', '-0'): the most common spelling of each answer is kept."""
+    numbers = parse_numbers(present, fmt).to_numpy()
+    text = present.astype(str).to_numpy()
+    spelled = [pd.Series(text[numbers == value]).value_counts().index[0] for value in (1.0, 0.0)]
+    return ColumnFormat(decimal_sep=fmt.decimal_sep, true_label=str(spelled[0]), false_label=str(spelled[1]))
+
+
+def _text_date_format(pattern: str) -> ColumnFormat:
+    return ColumnFormat(datetime_format=pattern, timezone=zone_of(pattern))
 
 
 def _format_for(kind: Kind, sample: pd.Series, european: bool) -> ColumnFormat:
@@ -171,8 +179,8 @@ def _format_for(kind: Kind, sample: pd.Series, european: bool) -> ColumnFormat:
                                 decimals=style.decimals, prefix=style.prefix, suffix=style.suffix)
     if kind is Kind.DATETIME:
         if pd.api.types.is_datetime64_any_dtype(sample):
-            return ColumnFormat(datetime_format=_native_date_format(sample))
-        return ColumnFormat(datetime_format=detect_datetime_format(text, european)[0])
+            return native_format(sample)
+        return _text_date_format(detect_datetime_format(text, european)[0])
     if kind is Kind.YES_NO:
         counts = text.str.lower().value_counts()
         pair = detect_yes_no(set(counts.index[:2])) or (str(counts.index[0]), str(counts.index[-1]))

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tabular.dates import DATE_FORMATS, EUROPEAN_FIRST, detect_datetime_format, parse_datetimes  # noqa: F401
 from tabular.schema import ColumnFormat
 
 CURRENCY = "$€£¥"
@@ -26,15 +27,6 @@ _NUMBER_STYLES: dict[tuple[str, str], str] = {
     (",", " "): r"^[+-]?(\d{1,3}( \d{3})+|\d+)(,\d*)?$",
     (".", " "): r"^[+-]?(\d{1,3}( \d{3})+|\d+)(\.\d*)?$",
 }
-
-DATE_FORMATS = (
-    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M",
-    "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
-    "%d-%m-%Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%y", "%d %b %Y", "%d-%b-%Y", "%d %B %Y", "%b %d, %Y",
-    "%B %d, %Y", "%b-%Y", "%b %Y", "%B %Y", "%Y-%m",
-)
-EUROPEAN_FIRST = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y")
 
 YES_NO_PAIRS = (
     ("yes", "no"), ("y", "n"), ("true", "false"), ("t", "f"), ("1", "0"), ("ja", "nein"),
@@ -117,7 +109,8 @@ def parse_numbers(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         valid = pc.fill_null(pc.match_substring_regex(arr, _NUMBER_STYLES[(".", "")]), False)
         numbers = pc.cast(pc.if_else(valid, arr, pa.scalar(None, pa.string())), pa.float64())
-    return pd.Series(pc.fill_null(numbers, np.nan).to_numpy(), index=values.index, dtype="float64")
+    out = pd.Series(pc.fill_null(numbers, np.nan).to_numpy(), index=values.index, dtype="float64")
+    return out.where(np.isfinite(out))  # 'inf' and 'nan' spelled out are not numbers a table can hold
 
 
 def format_number(value: float, fmt: ColumnFormat) -> str:
@@ -138,40 +131,6 @@ def arrow_strings(values: pd.Series) -> pa.ChunkedArray:
 STRING = pd.StringDtype("pyarrow")
 
 
-_DATE_SHAPE = (r"^(\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?|\d{1,2}[ -]?[A-Za-z]{3,9}[ -]?\d{2,4}"
-               r"|[A-Za-z]{3,9}[ -]\d{1,2}(, \d{4})?|[A-Za-z]{3,9}[ -]\d{4})([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
-
-
-def detect_datetime_format(sample: pd.Series, prefer_day_first: bool = False) -> tuple[str, float]:
-    """Return the date format that parses the most sampled values, and that share."""
-    sample = sample.dropna().astype(str)
-    if sample.empty or sample.str.match(_DATE_SHAPE).mean() < 0.5:
-        return "", 0.0
-    formats = list(DATE_FORMATS)
-    if prefer_day_first:
-        formats = list(EUROPEAN_FIRST) + [f for f in formats if f not in EUROPEAN_FIRST]
-    best, best_share = "", 0.0
-    for fmt in formats:
-        share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
-        if share > best_share + 1e-9:
-            best, best_share = fmt, share
-        if share == 1.0:
-            break
-    return best, best_share
-
-
-def parse_datetimes(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
-    """Parse a column of dates written in one format; what does not parse becomes missing."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
-    pattern = fmt.datetime_format
-    if pattern and "%f" not in pattern:  # Arrow's parser is many times faster than pandas'
-        parsed = pc.strptime(arrow_strings(values), format=pattern, unit="ns", error_is_null=True)
-        return pd.Series(parsed.to_numpy(), index=values.index, dtype="datetime64[ns]")
-    parsed = pd.to_datetime(values.astype(object), format=pattern or "mixed", errors="coerce")
-    return parsed.astype("datetime64[ns]")
-
-
 def detect_yes_no(distinct_lower: set[str]) -> tuple[str, str] | None:
     """Return the (yes, no) spelling pair when the distinct values are a yes/no pair."""
     if not 1 <= len(distinct_lower) <= 2:
@@ -188,9 +147,21 @@ def parse_yes_no(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
         return values.astype("boolean")
     if pd.api.types.is_numeric_dtype(values):
         return values.map({1: True, 0: False}).astype("boolean")
+    if numeric_labels(fmt):  # '1', '1.0' and '0', '0.0', '-0' are all the same two answers
+        numbers = parse_numbers(values, fmt)
+        return numbers.map({1.0: True, 0.0: False}).astype("boolean")
     lower = values.astype(STRING).str.lower()
     mapping = {fmt.true_label.lower(): True, fmt.false_label.lower(): False}
     return lower.map(mapping).astype("boolean")
+
+
+def numeric_labels(fmt: ColumnFormat) -> bool:
+    """True when a yes/no column writes its answers as the numbers 1 and 0 (in any spelling)."""
+    try:
+        pair = (float(fmt.true_label.replace(",", ".")), float(fmt.false_label.replace(",", ".")))
+    except ValueError:
+        return False
+    return pair == (1.0, 0.0)
 
 
 def decimals_in(values: pd.Series) -> int:

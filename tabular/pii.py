@@ -95,7 +95,7 @@ def _card(values: pd.Series, hinted: bool) -> float:
 
 
 def _luhn_ok(number: str) -> bool:
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):  # '¹' is a digit to str.isdigit, not to int()
         return False
     total = 0
     for i, ch in enumerate(reversed(number)):

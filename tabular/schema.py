@@ -124,7 +124,9 @@ class ColumnFormat:
     decimals: int = 0  # digits after the decimal separator seen in the file
     prefix: str = ""  # currency sign before numbers, e.g. "$"
     suffix: str = ""  # unit after numbers, e.g. "%" or " €"
-    datetime_format: str = ""  # strftime pattern, e.g. "%d/%m/%Y"
+    datetime_format: str = ""  # strftime pattern, e.g. "%d/%m/%Y" or "%Y-%m-%dT%H:%M:%SZ"
+    timezone: str = ""  # zone the (naive, wall-clock) timestamps are in, e.g. "UTC" or "+02:00"; "" for none
+    time_unit: str = ""  # unit of timestamps a file stored natively ("s", "ms", "us", "ns"); "" when unknown
     true_label: str = ""  # how "yes" was written, e.g. "Y" or "true"
     false_label: str = ""
 

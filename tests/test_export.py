@@ -6,7 +6,7 @@ import pytest
 from models import registry
 from models.synthesis import synthesize
 from tabular.dataset import load_dataset, load_like
-from tabular.export import file_stem, table_bytes
+from tabular.export import as_written, file_stem, table_bytes
 from tabular.schema import Handling, Kind
 
 EURO = ("id;name;amount;visits;day;member\n" + "".join(
@@ -117,3 +117,114 @@ def test_typed_as_reads_columns_as_a_model_learned_them():
     pd.testing.assert_frame_equal(dataset.typed_as(learned), before)
     train, _ = dataset.split(0.25, seed=1, schema=learned)
     assert train["amount"].dtype == before["amount"].dtype
+
+
+# ----- the user's reports (issue 9): each type comes back as it went in --------------------------------------
+def _fit_and_sample(content: bytes, name: str, rows: int = 300):
+    dataset = load_dataset(content, name)
+    model = registry.create("copula").fit(dataset.typed(), dataset.schema, seed=0)
+    return dataset, model.sample(rows, seed=1)
+
+
+def _csv_rows(n: int = 60, seed: int = 0) -> bytes:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    flags = (["0", "1", "0.0", "1", "-0", "1.0", "0"] * n)[:n]
+    stamps = pd.Timestamp("2017-03-27 16:20:19") + pd.to_timedelta(np.sort(rng.integers(0, 9e6, n)), "s")
+    visits = [("" if rng.random() < 0.2 else f"{float(rng.integers(0, 40)):.1f}") for _ in range(n)]
+    rows = [f"{f},{t:%Y-%m-%dT%H:%M:%SZ},{v},{'true' if rng.random() < 0.5 else 'false'},{t:%Y-%m-%d},"
+            f"{rng.choice(['red', 'blue'])}" for f, t, v in zip(flags, stamps, visits)]
+    return ("flag,created,visits,paid,day,colour\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_zero_one_in_several_spellings_is_yes_no_with_every_value_kept():
+    dataset = load_dataset(_csv_rows(), "flags.csv")
+    spec = dataset.schema.column("flag")
+    assert spec.kind is Kind.YES_NO and spec.invalid_count == 0
+    raw = dataset.raw["flag"].astype(str)
+    expected = raw.map(lambda v: float(v) == 1.0)
+    assert dataset.typed()["flag"].tolist() == expected.tolist()  # no value lost to 'missing'
+    assert (spec.format.true_label, spec.format.false_label) == ("1", "0")  # the most common spelling of each
+    text = table_bytes(dataset.typed(), dataset.schema, "CSV").decode().splitlines()
+    assert {line.split(",")[0] for line in text[1:]} == {"0", "1"}
+
+
+def test_unique_iso_timestamps_are_dates_and_generated_ones_are_valid_and_in_range():
+    dataset, sample = _fit_and_sample(_csv_rows(), "stamps.csv")
+    spec = dataset.schema.column("created")
+    assert spec.kind is Kind.DATETIME and spec.handling is Handling.SYNTHESIZE
+    assert spec.format.datetime_format == "%Y-%m-%dT%H:%M:%SZ" and spec.format.timezone == "UTC"
+    written = as_written(sample, dataset.schema)["created"].dropna()
+    assert written.str.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").all()
+    parsed = pd.to_datetime(written, format="%Y-%m-%dT%H:%M:%SZ")  # raises on '0273-47-66T66:57:77Z'
+    assert parsed.min() >= pd.Timestamp(spec.minimum) and parsed.max() <= pd.Timestamp(spec.maximum)
+
+
+@pytest.mark.parametrize("values,pattern,zone", [
+    (["2017-03-27T16:20:19+02:00", "2017-04-01T08:00:00+02:00"], "%Y-%m-%dT%H:%M:%S+02:00", "+02:00"),
+    (["2017-03-27 16:20:19.250Z", "2017-04-01 08:00:00.500Z"], "%Y-%m-%d %H:%M:%S.%fZ", "UTC"),
+    (["2017-03-27T16:20:19+02:00", "2017-04-01T08:00:00-05:00"], "%Y-%m-%dT%H:%M:%S%z", "UTC"),
+])
+def test_timestamps_with_zones_keep_their_zone(values, pattern, zone):
+    from tabular.infer import infer_column
+
+    spec = infer_column(pd.Series(values * 15, dtype="string[pyarrow]"), "when")
+    assert (spec.kind, spec.format.datetime_format, spec.format.timezone) == (Kind.DATETIME, pattern, zone)
+    assert spec.invalid_count == 0
+
+
+def test_whole_numbers_written_with_point_zero_stay_whole():
+    dataset, sample = _fit_and_sample(_csv_rows(), "visits.csv")
+    spec = dataset.schema.column("visits")
+    assert spec.kind is Kind.WHOLE_NUMBER and spec.format.decimals == 1
+    values = sample["visits"].dropna().astype(float)
+    assert (values == values.round()).all() and values.between(spec.minimum, spec.maximum).all()
+    written = as_written(sample, dataset.schema)["visits"].dropna()
+    assert written.str.fullmatch(r"\d+\.0").all()  # written the way the file wrote them
+
+
+def test_parquet_keeps_types():
+    import io
+
+    import pyarrow.parquet as pq
+
+    dataset, sample = _fit_and_sample(_csv_rows(), "types.csv")
+    types = {f.name: str(f.type) for f in pq.read_schema(io.BytesIO(table_bytes(sample, dataset.schema, "Parquet")))}
+    assert types == {"flag": "int64", "created": "timestamp[ns, tz=UTC]", "visits": "int64", "paid": "bool",
+                     "day": "date32[day]", "colour": "string"}
+    back = pd.read_parquet(io.BytesIO(table_bytes(sample, dataset.schema, "Parquet")))
+    assert str(back["visits"].dtype) == "Int64" and back["visits"].isna().any()  # nullable ints keep the gaps
+    assert back["created"].dt.tz_localize(None).tolist() == sample["created"].tolist()
+
+
+def test_parquet_input_keeps_time_unit_and_zone():
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stamps = pd.date_range("2021-03-01 08:30", periods=40, freq="7h", tz="Europe/Berlin")
+    table = pa.table({"at": pa.array(stamps, type=pa.timestamp("ms", tz="Europe/Berlin")),
+                      "ok": pa.array([True, False] * 20), "n": pa.array([1.0, None, 3.0, 4.0] * 10)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    dataset, sample = _fit_and_sample(buffer.getvalue(), "in.parquet")
+    assert dataset.typed()["at"].tolist() == stamps.tz_localize(None).tolist()  # wall-clock time in Berlin
+    types = {f.name: str(f.type) for f in pq.read_schema(io.BytesIO(table_bytes(sample, dataset.schema, "Parquet")))}
+    assert types == {"at": "timestamp[ms, tz=Europe/Berlin]", "ok": "bool", "n": "int64"}
+
+
+def test_csv_quotes_values_holding_another_separator():
+    content = ('"name;code"\n' + "".join(f'"item;{i % 4}"\n' for i in range(30))).encode()
+    dataset = load_dataset(content, "one.csv")
+    assert dataset.schema.names == ["name;code"]
+    again = load_dataset(table_bytes(dataset.typed(), dataset.schema, "CSV"), "again.csv")
+    assert again.schema.names == ["name;code"] and again.raw["name;code"].tolist() == dataset.raw["name;code"].tolist()
+
+
+def test_csv_quotes_values_holding_a_carriage_return():
+    content = b"flag,note\r\n" + b"0,a\r\n" * 20 + b'1,"a\rb"\r\n' + b"0,b\r\n" * 10
+    dataset = load_dataset(content, "cr.csv")
+    again = load_dataset(table_bytes(dataset.typed(), dataset.schema, "CSV"), "again.csv")
+    assert again.schema.names == ["flag", "note"] and again.raw["note"].tolist() == dataset.raw["note"].tolist()
