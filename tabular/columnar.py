@@ -80,7 +80,8 @@ def _convert(name: str, col: pa.ChunkedArray, notes: list[str]) -> pa.ChunkedArr
 
 
 def _timestamps(name: str, col: pa.ChunkedArray, notes: list[str]) -> pa.ChunkedArray:
-    """Dates and times of any unit as nanosecond timestamps (what the encoders expect); text out of that range."""
+    """Dates and times as timestamps in the file's own unit (dates: seconds), so an export can write that unit
+    back; text when out of the range every unit can compute with."""
     tz = col.type.tz if pa.types.is_timestamp(col.type) else None
     if tz:
         notes.append(f"Column '{name}' stores times in the {tz} time zone; they are read as local times there.")
@@ -91,7 +92,8 @@ def _timestamps(name: str, col: pa.ChunkedArray, notes: list[str]) -> pa.Chunked
                      "they are kept as text.")
         return pa.chunked_array([pa.array([None if v is None else v.isoformat() for v in col.to_pylist()],
                                           pa.string())])
-    return pc.cast(col, pa.timestamp("ns", tz=tz))
+    unit = col.type.unit if pa.types.is_timestamp(col.type) else "s"
+    return pc.cast(col, pa.timestamp(unit, tz=tz))
 
 
 def _per_second(unit: str) -> float:

@@ -298,9 +298,7 @@ def huge_cases() -> list[Case]:
         Case("one_megabyte_cell", "huge", _big_cell, (3, 2), {"text": {2: "x"}, "id": {1: "2"}}),
         Case("float_extremes", "huge", _text("x,y\n1e308,-1e308\n2.5e-308,0.5\n3,4\n"), (3, 2),
              {"x": {0: "1e308"}, "y": {0: "-1e308"}}),
-        Case("whole_1e308", "huge", _text("x,y\n1e308,1\n0,2\n3,3\n"), (3, 2), {"x": {0: "1e308"}},
-             known_issue="tabular/infer.py casts 1e308 in an all-whole column to Int64 and fails; fixed on the "
-                         "export branch (787c435: whole numbers only below 2**53)"),
+        Case("whole_1e308", "huge", _text("x,y\n1e308,1\n0,2\n3,3\n"), (3, 2), {"x": {0: "1e308"}}),
         Case("ints_over_2_63", "huge", _text(huge), (20, 2), {"id": {0: str(2 ** 63), 19: str(2 ** 63 + 19 * 7919)}},
              note="16 or more digits"),
         Case("too_many_columns", "huge", _text(",".join(f"c{i}" for i in range(1005)) + "\n"

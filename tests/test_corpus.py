@@ -20,7 +20,7 @@ BY_NAME = {case.name: case for case in CASES}
 CLI_GOOD = ["mixed_endings", "unbalanced_quote", "parquet_list_struct", "ints_over_2_63"]
 CLI_BAD = ["json_named_csv", "zip_two_files", "pdf_named_csv", "empty_file"]
 DTYPE_CHECKS = {"text": lambda s: isinstance(s.dtype, pd.StringDtype), "float": pd.api.types.is_float_dtype,
-                "int": pd.api.types.is_integer_dtype, "datetime": lambda s: str(s.dtype).startswith("datetime64[ns"),
+                "int": pd.api.types.is_integer_dtype, "datetime": pd.api.types.is_datetime64_any_dtype,
                 "bool": pd.api.types.is_bool_dtype}
 
 
