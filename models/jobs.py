@@ -217,6 +217,7 @@ class TrainingJob:
         finally:
             if self.store is not None:
                 self.store.finished(self, outcome)
+            self.rows = None  # the real rows are not needed any more: free them now, not when the tab closes
             self.state = outcome
 
     def _fit(self) -> str:
