@@ -107,7 +107,7 @@ def _usefulness_cards(u) -> list[str]:
     guess = f"{u.guess}: {u.baseline:.2f}" if u.baseline is not None else "unseen real rows"
     return [_card(f"ML: trained on real rows ({u.metric})", f"{u.real_score:.2f}", f"predicting '{u.target}'; {guess}"),
             _card(f"ML: trained on synthetic rows ({u.metric})", f"{u.synthetic_score:.2f}",
-                  "says little: the real model is weak" if u.real_is_weak else
+                  "says little: the real model is weak" if u.share is None else
                   f"keeps {u.share:.0%} of the real model's score")]
 
 

@@ -51,7 +51,7 @@ class Evaluation:
         if not self.sampling:
             return ""
         parts = [f"{s['check']} on {s['rows']:,} of {s['of']:,} rows" for s in self.sampling]
-        return ("To stay within seconds, some checks look at a random sample (the same one each time): "
+        return ("Some checks look at a random sample of rows (the same sample each time), not every row: "
                 + "; ".join(parts) + ". Exact copies are counted over every row.")
 
     def summary(self) -> dict:

@@ -73,7 +73,7 @@ class UsefulnessResult:
                   f"unseen real rows when trained on real rows, and {self.synthetic_score:.2f} when trained on "
                   "synthetic rows")
         baseline = f"; {self.guess} scores {self.baseline:.2f}" if self.baseline is not None else ""
-        if self.real_is_weak:
+        if self.share is None:  # the real model is weak (or scores nothing at all)
             return (f"'{self.target}' cannot be predicted well even from the real data, so this comparison says little "
                     f"about the synthetic data (pick another column to predict). {scores}{baseline}.")
         return f"{scores}{baseline}: the synthetic data keeps {self.share:.0%} of what the real data achieves."

@@ -166,7 +166,7 @@ def usefulness_section(ev: Evaluation, dataset, trained) -> None:
                 help=f"{u.metric} on the same unseen real rows (1 = perfect).")
     m[2].metric(u.guess.capitalize(), "n/a" if u.baseline is None else f"{u.baseline:.2f}",
                 help="What a model that learned nothing scores: the yardstick for the two above.")
-    (st.warning if u.real_is_weak else st.markdown)(u.summary)
+    (st.warning if u.share is None else st.markdown)(u.summary)
 
 
 def privacy_section(ev: Evaluation) -> None:
