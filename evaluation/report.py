@@ -76,9 +76,8 @@ def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFr
              _card("Validity", _pct(summary["validity"]), "known categories and ranges"),
              _card("Detection ROC AUC", "n/a" if evaluation.detection_auc is None else
                    f"{evaluation.detection_auc:.2f}", "0.5 = indistinguishable from real"),
-             *_usefulness_cards(evaluation.usefulness), "</div>"]
-    if evaluation.usefulness is not None:
-        parts.append(f"<p>{html.escape(evaluation.usefulness.summary)}</p>")
+             *_usefulness_cards(evaluation.usefulness), "</div>",
+             *([f"<p>{html.escape(evaluation.usefulness.summary)}</p>"] if evaluation.usefulness else [])]
     parts += ["<h2>Column shapes</h2>", fig(plots.column_scores_figure(q.columns))]
     for col in [c["column"] for c in q.columns[:WORST_COLUMNS]]:
         parts.append(fig(plots.column_figure(real[col], synthetic[col], schema.column(col).kind, col)))

@@ -130,13 +130,11 @@ def evaluate(train: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
     quality = quality_scores(real_q, synth_q, schema)
     report(1, steps, "Checking values are valid")
     validity = validity_scores(real_q, synth_q, schema)
-    del real_q, synth_q
     report(2, steps, "Training a classifier to tell real from synthetic")
     detection = detection_auc(train, synthetic, schema, s.detection_rows, s.seed)
     usefulness = privacy = None
     if have_holdout:
-        candidates = target_candidates(schema)
-        target = target if target in candidates else (candidates[0] if candidates else None)
+        target = target if target in target_candidates(schema) else next(iter(target_candidates(schema)), None)
         report(3, steps, f"Training models on real and on synthetic rows to predict '{target}'" if target
                else "No column to predict for ML usefulness")
         usefulness = ml_usefulness(train, holdout, synthetic, schema, target, s.ml_rows, s.seed) if target else None

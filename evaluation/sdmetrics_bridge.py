@@ -70,7 +70,7 @@ def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSch
     if fast:
         from evaluation.pair_trends import FastColumnPairTrends
 
-        report._properties["Column Pair Trends"] = FastColumnPairTrends()  # noqa: SLF001 (pinned sdmetrics)
+        report._properties["Column Pair Trends"] = FastColumnPairTrends()  # a private field of the pinned sdmetrics
     run_report(report, real, synthetic, schema)
     props = report.get_properties().set_index("Property")["Score"]
     return {"quality": float(report.get_score()), "column_shapes": float(props["Column Shapes"]),
