@@ -132,6 +132,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def _evaluation(args: argparse.Namespace):
     """Read the real, synthetic and holdout files and score them (shared by 'evaluate' and 'report')."""
     from evaluation.scorecard import evaluate
+    from models.compute import training_threads, worker_thread_limit
     from tabular.dataset import load_like
 
     dataset = load_dataset(args.real)
@@ -140,7 +141,8 @@ def _evaluation(args: argparse.Namespace):
     holdout = load_like(args.holdout, dataset.schema) if args.holdout else None
     progress = (lambda done, total, text: print(f"[{done}/{total}] {text}", file=sys.stderr)) if not getattr(
         args, "json", False) else None
-    result = evaluate(real, synthetic, dataset.schema, holdout, target=args.target, on_step=progress)
+    with worker_thread_limit(training_threads()):  # the app's share of the cores, in this thread only
+        result = evaluate(real, synthetic, dataset.schema, holdout, target=args.target, on_step=progress)
     return dataset, real, synthetic, result
 
 
@@ -153,7 +155,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     rows = [{"score": k, "value": f"{v:.4f}" if isinstance(v, float) else ("n/a" if v is None else v)}
             for k, v in summary.items()]
     _print_table(rows, [("score", "score", 30), ("value", "value", 60)])
-    for note in result.notes + (result.privacy.reasons if result.privacy else []):
+    notes = result.notes + ([result.usefulness.summary] if result.usefulness else [])
+    notes += ([result.sampling_text] if result.sampling_text else []) + (result.privacy.reasons if result.privacy else [])
+    for note in notes:
         print(f"  note: {note}")
     return 0
 

@@ -68,23 +68,25 @@ class FeatureMap:
                 out[name] = pd.Categorical(labels, categories=levels + [OTHER])
         return pd.DataFrame(out, index=frame.index)
 
-    def for_distances(self, frame: pd.DataFrame) -> np.ndarray:
-        """A float32 matrix whose L1 distance is a Gower-style distance times the column count.
+    def distance_parts(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(numbers, one-hot categories) as float32; their distance is a Gower-style one times the column count.
 
-        Numbers count |a - b| / range; categories count 1 when they differ (one-hot halves); a value
-        missing on one side only counts about 1 through a missing flag.
+        Numbers count |a - b| / range, and a value missing on one side only about 1 more through a
+        missing flag; categories count 1 when they differ: the number of categories minus the dot product
+        of the one-hot rows, a matrix product (see ``evaluation.privacy.nearest_two``).
         """
-        parts = []
+        numbers, onehot = [], []
         for name in self.columns:
             if name in self.scale_:
                 low, span, fill = self.scale_[name]
                 x = as_numbers(frame[name], self.schema.column(name).kind)
                 missing = np.isnan(x)
-                parts.append(((np.where(missing, fill, x) - low) / span)[:, None])
-                parts.append(missing[:, None].astype("float64"))
+                numbers += [((np.where(missing, fill, x) - low) / span)[:, None], missing[:, None]]
             else:
                 levels = self.levels_[name] + [OTHER]
                 labels = as_labels(frame[name])
                 codes = pd.Categorical(labels.where(labels.isin(levels), OTHER), categories=levels).codes
-                parts.append(0.5 * np.eye(len(levels))[codes])
-        return np.hstack(parts).astype("float32") if parts else np.zeros((len(frame), 0), "float32")
+                onehot.append(np.eye(len(levels), dtype="float32")[codes])
+        stack = [np.hstack(part).astype("float32") if part else np.zeros((len(frame), 0), "float32")
+                 for part in (numbers, onehot)]
+        return stack[0], stack[1]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import torch
 
+from evaluation.dcr import dcr_overfitting_protection
 from evaluation.features import FeatureMap, sample_rows
 from evaluation.sdmetrics_bridge import metadata_for, plain_frame
-from tabular.matching import copied_rows
+from tabular.matching import copied_rows, row_keys
 from tabular.schema import Handling, TableSchema
 
 # Verdict thresholds. dcr_share is the share of synthetic rows closer to a training row than to a holdout
@@ -20,7 +20,6 @@ DCR_SHARE_EXTERNAL = 0.55  # up to this, fine to share outside the company
 DCR_SHARE_COMPANY = 0.65  # up to this, fine within the company; above it, keep within the team
 EXTRA_COPIES_EXTERNAL = 0.001  # copied rows beyond what new real rows would copy by chance (0.1%)
 EXTRA_COPIES_COMPANY = 0.02
-SDMETRICS_DCR_ROWS = 500  # rows per side for sdmetrics' (pairwise, pandas) DCR metric
 
 LEVELS = {
     "external": "Fine to share outside the company",
@@ -47,36 +46,38 @@ class PrivacyResult:
     rows_used: int = 0
 
 
-def nearest_two(query: np.ndarray, reference: np.ndarray, chunk: int = 1024) -> np.ndarray:
-    """Distances (L1) from each query row to its closest and second-closest reference rows."""
-    ref = torch.from_numpy(reference)
+Parts = tuple[np.ndarray, np.ndarray]  # (numbers, one-hot categories) from FeatureMap.distance_parts
+
+
+def nearest_two(query: Parts, reference: Parts, chunk: int = 1024) -> np.ndarray:
+    """Distances from each query row to its closest and second-closest reference rows.
+
+    The distance is the L1 distance of the numbers plus the count of differing categories, which is the
+    number of categories minus a matrix product of the one-hot rows (far faster than an L1 over them).
+    """
+    ref_num, ref_hot = (torch.from_numpy(part) for part in reference)
+    categories = float(query[1][:1].sum()) if len(query[1]) else 0.0
     out = []
-    for start in range(0, len(query), chunk):
-        d = torch.cdist(torch.from_numpy(query[start:start + chunk]), ref, p=1)
+    for start in range(0, len(query[0]), chunk):
+        d = torch.cdist(torch.from_numpy(query[0][start:start + chunk]), ref_num, p=1)
+        d += categories - torch.from_numpy(query[1][start:start + chunk]) @ ref_hot.T
         k = min(2, d.shape[1])
-        out.append(torch.topk(d, k, dim=1, largest=False).values.numpy())
+        out.append(torch.topk(d.clamp_min_(0), k, dim=1, largest=False).values.numpy())
     best = np.vstack(out)
     return best if best.shape[1] == 2 else np.hstack([best, best])
-
 
 
 def _ratio(d: np.ndarray) -> float:
     return float(np.median(d[:, 0] / np.maximum(d[:, 1], 1e-12)))
 
 
-def sdmetrics_dcr(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame, schema: TableSchema,
-                  rows: int = SDMETRICS_DCR_ROWS, seed: int = 0) -> float | None:
-    """sdmetrics' DCROverfittingProtection on seeded samples of ``rows`` rows per side."""
-    from sdmetrics.single_table import DCROverfittingProtection
-
-    n = min(rows, len(train), len(synthetic), len(holdout))
-    frames = [plain_frame(sample_rows(f, n, seed), schema).reset_index(drop=True) for f in (train, synthetic, holdout)]
+def sdmetrics_dcr(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
+                  schema: TableSchema) -> float | None:
+    """sdmetrics' DCROverfittingProtection on the given rows (see ``evaluation.dcr``); None if it has no columns."""
+    sdtypes = {name: meta["sdtype"] for name, meta in metadata_for(schema)["columns"].items()}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return float(DCROverfittingProtection.compute(frames[0], frames[1], frames[2], metadata_for(schema),
-                                                          None))
-    except Exception:  # sdmetrics refuses some tables (e.g. no comparable column); the rest still stands
+        return dcr_overfitting_protection(*(plain_frame(f, schema) for f in (train, synthetic, holdout)), sdtypes)
+    except ValueError:  # no comparable column; the other privacy checks still stand
         return None
 
 
@@ -86,14 +87,14 @@ def privacy_scores(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.Dat
 
     Needs a non-empty holdout: the distances of unseen real rows are the yardstick.
     """
-    copies = float(copied_rows(synthetic, train, schema).mean())
-    holdout_copies = float(copied_rows(holdout, train, schema).mean())
+    train_keys = row_keys(train, schema)
+    copies = float(copied_rows(synthetic, train_keys, schema).mean())
+    holdout_copies = float(copied_rows(holdout, train_keys, schema).mean())
     n = min(rows, len(holdout), len(synthetic))
+    samples = sample_rows(train, n, seed), sample_rows(synthetic, n, seed + 1), sample_rows(holdout, n, seed + 2)
     fmap = FeatureMap(schema).fit(train)
     width = max(len(fmap.columns), 1)
-    ref_train = fmap.for_distances(sample_rows(train, n, seed))
-    syn = fmap.for_distances(sample_rows(synthetic, n, seed + 1))
-    hold = fmap.for_distances(sample_rows(holdout, n, seed + 2))
+    ref_train, syn, hold = (fmap.distance_parts(frame) for frame in samples)
     syn_train, hold_train = nearest_two(syn, ref_train) / width, nearest_two(hold, ref_train) / width
     ref_hold = nearest_two(syn, hold)[:, 0] / width
     # Ties (e.g. both zero) count half, so identical train/holdout distances give 50%.
@@ -102,7 +103,7 @@ def privacy_scores(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.Dat
     result = PrivacyResult(
         exact_copies=copies, holdout_copies=holdout_copies, dcr_share=share, distance_ratio=ratio,
         nndr=_ratio(syn_train), nndr_holdout=_ratio(hold_train),
-        dcr_overfitting_protection=sdmetrics_dcr(train, synthetic, holdout, schema, seed=seed),
+        dcr_overfitting_protection=sdmetrics_dcr(samples[0], samples[1], samples[2], schema),
         verdict="external", distances_synthetic=syn_train[:500, 0].round(5).tolist(),
         distances_holdout=hold_train[:500, 0].round(5).tolist(), rows_used=n)
     result.verdict, result.reasons = verdict(result, schema)

@@ -49,7 +49,10 @@ class QualityResult:
 
 
 def quality_scores(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema) -> QualityResult:
-    """Overall quality, per-column shape scores and per-pair trend scores, exactly as sdmetrics computes them."""
+    """Overall quality, per-column shape scores and per-pair trend scores as sdmetrics' QualityReport gives them.
+
+    The pair trends are computed by ``evaluation.pair_trends`` (sdmetrics' rules, all pairs at once).
+    """
     scores = quality_report(real, synthetic, schema)
     report = scores["report"]
     shapes = report.get_details("Column Shapes")

@@ -76,8 +76,8 @@ def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFr
              _card("Validity", _pct(summary["validity"]), "known categories and ranges"),
              _card("Detection ROC AUC", "n/a" if evaluation.detection_auc is None else
                    f"{evaluation.detection_auc:.2f}", "0.5 = indistinguishable from real"),
-             _card("ML usefulness", _pct(summary["ml_usefulness"], 0),
-                   evaluation.usefulness.summary if evaluation.usefulness else "needs held-out rows"), "</div>"]
+             *_usefulness_cards(evaluation.usefulness), "</div>",
+             *([f"<p>{html.escape(evaluation.usefulness.summary)}</p>"] if evaluation.usefulness else [])]
     parts += ["<h2>Column shapes</h2>", fig(plots.column_scores_figure(q.columns))]
     for col in [c["column"] for c in q.columns[:WORST_COLUMNS]]:
         parts.append(fig(plots.column_figure(real[col], synthetic[col], schema.column(col).kind, col)))
@@ -93,9 +93,21 @@ def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFr
             ("missing_synthetic", "missing (synthetic)")])]
     notes = evaluation.notes + [f"{evaluation.rows_real:,} real training rows, {evaluation.rows_holdout:,} held-out "
                                 f"rows, {evaluation.rows_synthetic:,} synthetic rows."]
+    notes += [evaluation.sampling_text] if evaluation.sampling_text else ["Every check looked at every row."]
     parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
+
+
+def _usefulness_cards(u) -> list[str]:
+    """Both ML scores side by side (never a ratio above 100%), or why there are none."""
+    if u is None:
+        return [_card("ML usefulness", "n/a", "needs held-out rows and a column to predict")]
+    guess = f"{u.guess}: {u.baseline:.2f}" if u.baseline is not None else "unseen real rows"
+    return [_card(f"ML: trained on real rows ({u.metric})", f"{u.real_score:.2f}", f"predicting '{u.target}'; {guess}"),
+            _card(f"ML: trained on synthetic rows ({u.metric})", f"{u.synthetic_score:.2f}",
+                  "says little: the real model is weak" if u.share is None else
+                  f"keeps {u.share:.0%} of the real model's score")]
 
 
 def _privacy_section(p, fig) -> list[str]:

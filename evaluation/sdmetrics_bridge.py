@@ -60,9 +60,17 @@ def run_report(report, real: pd.DataFrame, synthetic: pd.DataFrame, schema: Tabl
                         verbose=False)
 
 
-def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema) -> dict:
-    """sdmetrics' QualityReport: overall score, Column Shapes and Column Pair Trends (all 0..1)."""
+def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema, fast: bool = True) -> dict:
+    """sdmetrics' QualityReport: overall score, Column Shapes and Column Pair Trends (all 0..1).
+
+    With ``fast`` (the default) the pair trends come from ``evaluation.pair_trends``: the same numbers as
+    sdmetrics' own loop over pairs, which grows with the square of the column count; ``fast=False`` runs its own.
+    """
     report = single_table_reports()[0]()
+    if fast:
+        from evaluation.pair_trends import FastColumnPairTrends
+
+        report._properties["Column Pair Trends"] = FastColumnPairTrends()  # a private field of the pinned sdmetrics
     run_report(report, real, synthetic, schema)
     props = report.get_properties().set_index("Property")["Score"]
     return {"quality": float(report.get_score()), "column_shapes": float(props["Column Shapes"]),

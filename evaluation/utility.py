@@ -34,21 +34,54 @@ def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSche
     return float(roc_auc_score(y, scores))
 
 
+WEAK_SKILL = 0.1  # the real model closes less than this share of the gap from the trivial guess to perfect
+
+
 @dataclass
 class UsefulnessResult:
-    """Train-on-synthetic versus train-on-real, both tested on the real holdout."""
+    """Train-on-synthetic and train-on-real, both scored on the real holdout, next to the trivial guess."""
 
     target: str
     task: str  # "classification" (macro F1) or "regression" (R squared)
     metric: str
     real_score: float  # trained on real training rows
     synthetic_score: float  # trained on synthetic rows
-    ratio: float  # synthetic / real, capped to 0..1.5
+    baseline: float | None = None  # always guessing the most common class (or the mean); None: not measured
+
+    @property
+    def real_is_weak(self) -> bool:
+        """Whether the model trained on real rows is hardly better than the trivial guess."""
+        baseline = self.baseline if self.baseline is not None else (0.0 if self.task == "regression" else None)
+        if baseline is None:
+            return False
+        return self.real_score - baseline < WEAK_SKILL * (1.0 - baseline)
+
+    @property
+    def share(self) -> float | None:
+        """The synthetic-trained score as a share of the real-trained one, at most 1; None when that says little."""
+        if self.real_is_weak or self.real_score <= 1e-9:
+            return None
+        return float(np.clip(self.synthetic_score / self.real_score, 0.0, 1.0))
+
+    @property
+    def guess(self) -> str:
+        return "always guessing the average" if self.task == "regression" else "always guessing the most common value"
 
     @property
     def summary(self) -> str:
-        return (f"A model predicting '{self.target}' trained on synthetic data scores {self.synthetic_score:.2f} "
-                f"({self.metric}) on unseen real rows, against {self.real_score:.2f} when trained on real data.")
+        scores = (f"A model predicting '{self.target}' scores {self.real_score:.2f} ({self.metric}, 1 = perfect) on "
+                  f"unseen real rows when trained on real rows, and {self.synthetic_score:.2f} when trained on "
+                  "synthetic rows")
+        baseline = f"; {self.guess} scores {self.baseline:.2f}" if self.baseline is not None else ""
+        if self.share is None:  # the real model is weak (or scores nothing at all)
+            return (f"'{self.target}' cannot be predicted well even from the real data, so this comparison says little "
+                    f"about the synthetic data (pick another column to predict). {scores}{baseline}.")
+        return f"{scores}{baseline}: the synthetic data keeps {self.share:.0%} of what the real data achieves."
+
+    @classmethod
+    def from_dict(cls, data: dict) -> UsefulnessResult:
+        """Also reads evaluations saved before the baseline was measured (they stored a capped ratio instead)."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 MAX_CLASSES = 20  # categories with more levels are not offered as targets (cost grows with each class)
@@ -64,27 +97,37 @@ def target_candidates(schema: TableSchema) -> list[str]:
 
 def ml_usefulness(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
                   target: str, rows: int = 10_000, seed: int = 0) -> UsefulnessResult | None:
-    """TSTR against TRTR on the holdout; None when the holdout cannot score the target."""
+    """TSTR against TRTR on the holdout, with the trivial guess's score; None when the holdout cannot score it."""
     kind = schema.column(target).kind
     task = "regression" if kind in NUMERIC_KINDS else "classification"
     features = [c for c in FeatureMap(schema).columns if c != target]
     if not features or len(holdout) < 10:
         return None
     fmap = FeatureMap(schema, features).fit(train)
-    test_x = fmap.for_trees(holdout)
     test_y = _target(holdout[target], kind)
     keep = ~pd.isna(test_y)
     if keep.sum() < 10:
         return None
+    test_x, test_y = fmap.for_trees(holdout)[keep], test_y[keep]
     scores = []
     for frame in (sample_rows(train, rows, seed), sample_rows(synthetic, rows, seed)):
         y = _target(frame[target], kind)
         present = ~pd.isna(y)
-        scores.append(_fit_score(fmap.for_trees(frame)[present], y[present], test_x[keep], test_y[keep], task))
-    real, synth = scores
-    ratio = float(np.clip(synth / real, 0, 1.5)) if real > 1e-9 else float(synth >= real)
+        scores.append(_fit_score(fmap.for_trees(frame)[present], y[present], test_x, test_y, task))
+    baseline = _baseline(_target(train[target], kind), test_y, task)
     metric = "R²" if task == "regression" else "F1"
-    return UsefulnessResult(target, task, metric, real, synth, ratio)
+    return UsefulnessResult(target, task, metric, scores[0], scores[1], baseline)
+
+
+def _baseline(train_y: np.ndarray, test_y: np.ndarray, task: str) -> float:
+    """The holdout score of the trivial guess: the training mean, or the most common training class."""
+    train_y = train_y[~pd.isna(train_y)]
+    if task == "regression":
+        guess = np.full(len(test_y), float(np.mean(train_y.astype(float))) if len(train_y) else 0.0)
+        return max(float(r2_score(test_y.astype(float), guess)), 0.0)
+    common = pd.Series(train_y.astype(str)).mode()
+    guess = np.full(len(test_y), common.iloc[0] if len(common) else "")
+    return float(f1_score(test_y.astype(str), guess, average="macro"))
 
 
 def _target(values: pd.Series, kind: Kind) -> np.ndarray:

@@ -81,6 +81,48 @@ def thread_limit(threads: int | None) -> Iterator[None]:
         runtime.omp_set_num_threads(before)
 
 
+@lru_cache(maxsize=None)
+def _runtime_at(path: str):
+    try:
+        return ctypes.CDLL(path)
+    except OSError:
+        return None
+
+
+def _other_openmp_runtimes() -> list:
+    """OpenMP runtimes loaded besides PyTorch's, e.g. the copy scikit-learn ships for its boosted trees."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # comes with scikit-learn; without it only PyTorch's runtime is limited
+        return []
+    torch_lib = Path(torch.__file__).parent / "lib"
+    paths = [lib.filepath for lib in ThreadpoolController().select(user_api="openmp").lib_controllers
+             if Path(lib.filepath).parent != torch_lib]
+    return [r for r in map(_runtime_at, paths) if r is not None]
+
+
+@contextlib.contextmanager
+def worker_thread_limit(threads: int | None) -> Iterator[None]:
+    """``thread_limit`` for every OpenMP runtime in the process (PyTorch's and scikit-learn's), in this thread only.
+
+    For work other than trainings (scoring, exporting) that also runs scikit-learn: OpenMP settings are per
+    thread, so other threads, trainings included, keep theirs. BLAS thread pools are process-wide and untouched.
+    """
+    if not threads:
+        yield
+        return
+    others = _other_openmp_runtimes()
+    with thread_limit(threads):
+        before = [runtime.omp_get_max_threads() for runtime in others]
+        for runtime in others:
+            runtime.omp_set_num_threads(int(threads))
+        try:
+            yield
+        finally:
+            for runtime, count in zip(others, before):
+                runtime.omp_set_num_threads(count)
+
+
 def pick_device() -> torch.device:
     """A GPU when there is one, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

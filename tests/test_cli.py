@@ -109,6 +109,9 @@ def test_evaluate_json_and_report(tmp_path):
                 "dcr_overfitting_protection"):
         assert isinstance(scores[key], float), key
     assert 0.5 < scores["quality"] <= 1 and scores["exact_copies"] == 0.0
+    for key in ("ml_real_score", "ml_synthetic_score", "ml_trivial_guess"):  # both models' scores, and the guess
+        assert isinstance(scores[key], float), key
+    assert scores["ml_usefulness"] is None or 0 <= scores["ml_usefulness"] <= 1
     out = tmp_path / "report.html"
     reported = run_cli("report", str(real), str(synthetic), "--out", str(out))
     assert reported.returncode == 0 and "wrote the report" in reported.stderr

@@ -56,6 +56,11 @@ def test_evaluate_scores_in_background_then_shows_verdicts(project):
     assert [t.label for t in at.tabs][:5] == ["Column shapes", "Pair trends", "Detection & ML usefulness", "Privacy",
                                               "Validity"]
     assert at.selectbox(key="eval_column").options[0] == evaluation.quality.columns[0]["column"]  # worst first
+    metrics = {m.label: m.value for m in at.metric}
+    u = evaluation.usefulness  # both ML scores, never a ratio
+    assert metrics["Trained on real rows"] == f"{u.real_score:.2f}"
+    assert metrics["Trained on synthetic rows"] == f"{u.synthetic_score:.2f}"
+    assert evaluation.sampling and evaluation.sampling_text in [c.value for c in at.caption]  # 60 holdout rows
     weakest = min((p for p in evaluation.quality.pairs if p["score"] is not None), key=lambda p: p["score"])
     hint = next(m.value for m in at.markdown if "reproduced least well" in m.value)
     assert f"{weakest['column_1']} × {weakest['column_2']}" in hint

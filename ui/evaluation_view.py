@@ -14,6 +14,7 @@ from evaluation.quality import BANDS, associations, weakest_pairs
 from evaluation.report import html_report
 from evaluation.scorecard import Evaluation, evaluate
 from evaluation.utility import ml_usefulness, target_candidates
+from models.compute import training_threads, worker_thread_limit
 from models.registry import card
 from tabular.export import file_stem
 from ui import state
@@ -72,10 +73,13 @@ def headline(ev: Evaluation, trained) -> None:
         m[1].metric("Pair trends", f"{100 * q.column_pair_trends:.0f}%", help="How well columns move together.")
         m[2].metric("Detection AUC", "n/a" if ev.detection_auc is None else f"{ev.detection_auc:.2f}",
                     help="How well a classifier tells real from synthetic rows: 0.5 means it cannot.")
-        m[3].metric("ML usefulness", "n/a" if ev.usefulness is None else f"{100 * ev.usefulness.ratio:.0f}%",
-                    help="Accuracy of a model trained on synthetic data, relative to one trained on real data.")
+        m[3].metric("ML: synthetic / real", _ml_pair(ev.usefulness), help="How well a model predicts a column "
+                    "on unseen real rows when trained on synthetic rows, next to one trained on real rows (1 = "
+                    "perfect). See *Detection & ML usefulness*.")
     for note in ev.notes:
         st.caption(note)
+    if ev.sampling_text:
+        st.caption(ev.sampling_text)
     better = [(other.quality.quality, model_id) for model_id, other in state.evaluations().items()
               if model_id in state.models() and other.quality.quality > q.quality + 0.02]
     if better:
@@ -83,6 +87,10 @@ def headline(ev: Evaluation, trained) -> None:
         st.info(f"Your **{card(state.models()[model_id].generator).title}** in this project scored higher "
                 f"({100 * score:.0f}/100). Pick it under *Compare generators* to export its data instead.",
                 icon=":material/lightbulb:")
+
+
+def _ml_pair(u) -> str:
+    return "n/a" if u is None else f"{u.synthetic_score:.2f} / {u.real_score:.2f}"
 
 
 def report_button(dataset, trained, ev: Evaluation, key: str) -> None:
@@ -143,7 +151,7 @@ def usefulness_section(ev: Evaluation, dataset, trained) -> None:
     target = st.selectbox("Column to predict", candidates, index=candidates.index(ev.usefulness.target)
                           if ev.usefulness.target in candidates else 0, key="eval_target")
     if target != ev.usefulness.target:
-        with st.spinner(f"Training models to predict '{target}'…"):
+        with st.spinner(f"Training models to predict '{target}'…"), worker_thread_limit(training_threads()):
             train, holdout = split_for(dataset, trained)
             synthetic = trained.model.sample(min(len(train), 10_000), seed=0)
             ev.usefulness = ml_usefulness(train, holdout, synthetic, trained.model.schema_, target)
@@ -152,10 +160,13 @@ def usefulness_section(ev: Evaluation, dataset, trained) -> None:
     if u is None:
         st.info(f"'{target}' cannot be scored on the held-out rows.")
         return
-    st.metric(f"ML usefulness for '{u.target}'", f"{100 * u.ratio:.0f}%",
-              help="Synthetic-trained score divided by real-trained score, both tested on real rows never used "
-                   "for training.")
-    st.markdown(u.summary)
+    m = st.columns(3)
+    m[0].metric("Trained on real rows", f"{u.real_score:.2f}", help=f"{u.metric} on unseen real rows (1 = perfect).")
+    m[1].metric("Trained on synthetic rows", f"{u.synthetic_score:.2f}",
+                help=f"{u.metric} on the same unseen real rows (1 = perfect).")
+    m[2].metric(u.guess.capitalize(), "n/a" if u.baseline is None else f"{u.baseline:.2f}",
+                help="What a model that learned nothing scores: the yardstick for the two above.")
+    (st.warning if u.share is None else st.markdown)(u.summary)
 
 
 def privacy_section(ev: Evaluation) -> None:
@@ -201,13 +212,13 @@ def leaderboard() -> None:
         rows.append({"id": model_id, "Generator": f"{card(trained.generator).title} ({trained.preset})",
                      "Trained": time.strftime("%H:%M", time.localtime(trained.finished_at)),
                      "Quality": s.get("quality"), "Detection AUC": s.get("detection_auc"),
-                     "ML usefulness": s.get("ml_usefulness"), "Closer to training": s.get("dcr_share"),
+                     "ML synthetic / real": _ml_pair(state.evaluations()[model_id].usefulness)
+                     if model_id in state.evaluations() else None, "Closer to training": s.get("dcr_share"),
                      "Privacy": s.get("privacy_verdict") or "not evaluated yet"})
     table = pd.DataFrame(rows).sort_values("Quality", ascending=False, na_position="last")
     st.dataframe(table.drop(columns="id"), hide_index=True, column_config={
         "Quality": st.column_config.ProgressColumn("Quality", format="percent", min_value=0, max_value=1),
         "Detection AUC": st.column_config.NumberColumn(format="%.2f"),
-        "ML usefulness": st.column_config.NumberColumn(format="percent"),
         "Closer to training": st.column_config.NumberColumn(format="percent")})
     ids = list(table["id"])
     current = state.get(state.MODEL)
