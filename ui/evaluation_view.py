@@ -73,7 +73,9 @@ def headline(ev: Evaluation, trained) -> None:
         m[1].metric("Pair trends", f"{100 * q.column_pair_trends:.0f}%", help="How well columns move together.")
         m[2].metric("Detection AUC", "n/a" if ev.detection_auc is None else f"{ev.detection_auc:.2f}",
                     help="How well a classifier tells real from synthetic rows: 0.5 means it cannot.")
-        m[3].metric("ML: synthetic / real", _ml_pair(ev.usefulness), help="How well a model predicts a column "
+        u = ev.usefulness  # the synthetic-trained score as the figure, the real-trained one beside it (fits)
+        m[3].metric("ML score" + ("" if u is None else f" (real: {u.real_score:.2f})"),
+                    "n/a" if u is None else f"{u.synthetic_score:.2f}", help="How well a model predicts a column "
                     "on unseen real rows when trained on synthetic rows, next to one trained on real rows (1 = "
                     "perfect). See *Detection & ML usefulness*.")
     for note in ev.notes:
