@@ -6,10 +6,10 @@ from tabular.dataset import load_dataset
 from tabular.errors import DataReadError
 from tabular.samples import samples
 from ui import state
+from ui.navigation import through_entry
 from ui.profile_table import distribution_figure, profile_editor
 from ui.projects_view import keep_data_choice, recent_projects
 from ui.widgets import show_notice, show_read_error
-from ui.navigation import through_entry
 
 through_entry()  # a deep link opened first still gets the app's own navigation
 

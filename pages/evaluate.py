@@ -3,11 +3,11 @@
 import streamlit as st
 
 from models.registry import card
-from ui import state
 from ui import evaluation_view as view
+from ui import state
+from ui.navigation import through_entry
 from ui.tasks import BackgroundTask, progress_panel
 from ui.widgets import require_model
-from ui.navigation import through_entry
 
 through_entry()  # a deep link opened first still gets the app's own navigation
 

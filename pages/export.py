@@ -7,9 +7,9 @@ from tabular.export import file_stem
 from ui import export_view as view
 from ui import state
 from ui.evaluation_view import report_button
+from ui.navigation import through_entry
 from ui.tasks import BackgroundTask, progress_panel
 from ui.widgets import offer_recent_projects, show_notice
-from ui.navigation import through_entry
 
 through_entry()  # a deep link opened first still gets the app's own navigation
 

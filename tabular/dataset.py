@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from tabular.errors import DataReadError
-from tabular.infer import convert_column, describe_column, infer_table, with_kind
-from tabular.io import ReadReport, ReadResult, read_table
+from tabular.infer import convert_column, infer_table, with_kind
+from tabular.io import ReadReport, read_table
 from tabular.profile import ColumnProfile, profile_column
 from tabular.schema import Handling, Kind, TableSchema, allowed_handlings
 
@@ -113,21 +113,9 @@ def load_dataset(source: bytes | str | Path, file_name: str | None = None, name:
     result = read_table(source, file_name)
     european = result.report.delimiter == "semicolon"
     label = name or Path(result.report.file_name).stem
-    schema, typed = _infer(result, european)
+    schema, typed = infer_table(result.frame, source=result.report.file_name, european=european)
     return Dataset(name=label, raw=result.frame, schema=schema, report=result.report, european=european,
                    _typed=typed)
-
-
-def _infer(result: ReadResult, european: bool) -> tuple[TableSchema, dict[str, pd.Series]]:
-    """Work out the kinds; whole numbers too long to be numbers are identifiers, kept exactly as written."""
-    frame, source, long = result.frame, result.report.file_name, set(result.report.long_numbers)
-    schema, typed = infer_table(frame[[c for c in frame.columns if c not in long]], source, european)
-    if not long:
-        return schema, typed
-    specs = {spec.name: spec for spec in schema.columns}
-    for name in long:
-        specs[name], typed[name] = describe_column(frame[name], name, Kind.IDENTIFIER, european)
-    return TableSchema(columns=[specs[c] for c in frame.columns], n_rows=len(frame), source=source), typed
 
 
 def load_like(source: bytes | str | Path, schema: TableSchema, file_name: str | None = None) -> pd.DataFrame:

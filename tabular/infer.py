@@ -15,6 +15,7 @@ from tabular.parsing import (
     decimals_in,
     detect_number_style,
     detect_yes_no,
+    long_whole_numbers,
     parse_numbers,
     parse_yes_no,
 )
@@ -104,6 +105,9 @@ def _detect_text(present, sample, name, european) -> tuple[Kind, ColumnFormat, s
     personal = detect_personal(sample, name) if distinct >= MIN_PERSONAL_DISTINCT and not plain else None
     if personal:
         return personal[0], ColumnFormat(), personal[1]
+    if long_whole_numbers(present):
+        return Kind.IDENTIFIER, ColumnFormat(), ("Whole numbers of 16 or more digits, too long to calculate with "
+                                                 "exactly: kept as written, like an ID")
     style = detect_number_style(sample, prefer_decimal_comma=european)
     if style and style.share >= KIND_SHARE:
         fmt = ColumnFormat(decimal_sep=style.decimal_sep, thousands_sep=style.thousands_sep,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tabular.columnar import STRING_DTYPE, long_numbers_note, read_excel, read_parquet
 from tabular.errors import DataReadError
+from tabular.parsing import long_whole_numbers
 from tabular.sniffing import ENCODING_NAMES, decode, refuse_markup_or_json, refuse_non_table, unpack
 from tabular.text_reader import (
     DELIMITER_NAMES,
@@ -27,7 +27,6 @@ MAX_COLUMNS = 1000  # more than this is almost always a transposed or broken fil
 MIN_ROWS = 2  # fewer data rows than this cannot describe a distribution
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
-LONG_NUMBER = r"[+-]?0*[1-9]\d{15,}"  # whole numbers of 16+ digits: beyond what float64 holds exactly
 
 
 @dataclass
@@ -39,7 +38,6 @@ class ReadReport:
     encoding: str = ""
     delimiter: str = ""
     notes: list[str] = field(default_factory=list)
-    long_numbers: list[str] = field(default_factory=list)  # columns of too-long whole numbers, kept as text
 
 
 @dataclass
@@ -72,7 +70,7 @@ def read_table(source: bytes | str | Path, file_name: str | None = None,
     if not data.strip():
         raise DataReadError("The file is empty.", "The file has no content at all.")
     frame, report = _read_format(data, file_name, _sniff_format(data, inner_name), notes)
-    report.long_numbers = _long_number_columns(frame, report.notes)
+    _note_long_numbers(frame, report.notes)
     return ReadResult(frame=frame, report=report)
 
 
@@ -180,19 +178,11 @@ def _nonblank_line(text: str, index: int) -> int:
     return index + 1
 
 
-def _long_number_columns(frame: pd.DataFrame, notes: list[str]) -> list[str]:
-    """Text columns of whole numbers, some too long to calculate with exactly (kept as written)."""
-    found = []
+def _note_long_numbers(frame: pd.DataFrame, notes: list[str]) -> None:
+    """Say which text columns hold whole numbers too long to calculate with (inference makes them IDs)."""
     for name in frame.columns:
-        if not isinstance(frame[name].dtype, pd.StringDtype):
-            continue
-        present = pa.array(frame[name].dropna(), pa.string())
-        if len(present) and pc.max(pc.utf8_length(present)).as_py() >= 16 and pc.all(
-                pc.match_substring_regex(present, r"^[+-]?\d+$")).as_py() and pc.any(
-                pc.match_substring_regex(present, f"^{LONG_NUMBER}$")).as_py():
-            found.append(name)
+        if isinstance(frame[name].dtype, pd.StringDtype) and long_whole_numbers(frame[name]):
             notes.append(long_numbers_note(name))
-    return found
 
 
 def _too_many_columns(width: int) -> DataReadError:

@@ -129,6 +129,15 @@ def arrow_strings(values: pd.Series) -> pa.ChunkedArray:
 
 
 STRING = pd.StringDtype("pyarrow")
+LONG_WHOLE = r"[+-]?0*[1-9]\d{15,}"  # whole numbers of 16+ digits: beyond what a float64 holds exactly
+
+
+def long_whole_numbers(values: pd.Series) -> bool:
+    """Whether text values are all whole numbers, some too long (16+ digits) to calculate with exactly."""
+    present = pa.array(values.dropna().astype(str), pa.string())
+    return bool(len(present)) and bool(pc.max(pc.utf8_length(present)).as_py() >= 16) and bool(
+        pc.all(pc.match_substring_regex(present, r"^[+-]?\d+$")).as_py()) and bool(
+        pc.any(pc.match_substring_regex(present, f"^{LONG_WHOLE}$")).as_py())
 
 
 def detect_yes_no(distinct_lower: set[str]) -> tuple[str, str] | None:

@@ -286,6 +286,16 @@ def test_whole_numbers_beyond_64_bits_are_kept_exactly():
         assert any("16 or more digits" in n for n in dataset.report.notes)
 
 
+def test_card_numbers_are_personal_data_not_plain_long_ids():
+    from faker import Faker
+
+    fake = Faker()
+    fake.seed_instance(3)
+    cards = [fake.credit_card_number("visa16") for _ in range(30)]
+    dataset = load_dataset(("card,v\n" + "".join(f"{c},{i}\n" for i, c in enumerate(cards))).encode(), "c.csv")
+    assert dataset.schema.column("card").is_personal  # the long-number rule comes after personal data
+
+
 @pytest.mark.parametrize("content,phrase", [
     (json.dumps([{"a": 1, "b": 2}] * 3).encode(), "JSON file"),
     (b'{"a": 1, "b": 2}\n{"a": 3, "b": 4}\n', "JSON file"),

@@ -1,7 +1,6 @@
 """In real Chromium: five people upload, train, evaluate and export at once on one server; memory stays bounded."""
 
 import io
-import os
 import threading
 import time
 
