@@ -70,3 +70,14 @@ def test_damaged_model_file_is_reported_not_raised(tmp_path, mixed, trained):
     (tmp_path / project / "models" / f"{trained.model_id}.pt").write_bytes(b"not a model")
     opened = ws.open_project(project)
     assert opened.models == [] and "could not be read back" in opened.problems[0]
+
+
+def test_reading_report_of_another_version_still_opens(tmp_path, mixed):
+    import json
+
+    ws = Workspace(tmp_path)
+    project = ws.create_project(mixed, keep_data=True)
+    path = tmp_path / project / "reading.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "field_from_another_version": [1]}))
+    opened = Workspace(tmp_path).open_project(project)
+    assert opened.problems == [] and opened.dataset.name == "mixed"

@@ -9,7 +9,7 @@ import sqlite3
 import time
 import uuid
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -218,7 +218,9 @@ class Workspace:
             if isinstance(raw[column].dtype, pd.StringDtype):
                 raw[column] = raw[column].astype(pd.StringDtype("pyarrow"))
         european = reading.pop("european", False)
-        return Dataset(name=name, raw=raw, schema=schema, report=ReadReport(**reading), european=european)
+        known = {f.name for f in fields(ReadReport)}  # a report written by another version may have more or fewer
+        report = ReadReport(**{k: v for k, v in reading.items() if k in known})
+        return Dataset(name=name, raw=raw, schema=schema, report=report, european=european)
 
     @staticmethod
     def _model(path: Path, model_id: str, generator: str, preset: str, info: dict,
