@@ -46,8 +46,13 @@ def restore_from_url() -> None:
     if project is None and wanted and state.get(state.DATASET) is None:
         try:
             problems = state.open_project(wanted)
-        except (KeyError, OSError, ValueError, sqlite3.Error):
+        except KeyError:
             del st.query_params[URL_KEY]  # deleted meanwhile: start afresh rather than fail on every run
+            return
+        except Exception as exc:  # a damaged project must not break every page of a fresh tab
+            del st.query_params[URL_KEY]
+            state.put(state.NOTICE, f"Your last project could not be reopened ({type(exc).__name__}: {exc}). "
+                                    "Open it from Recent projects on the Data step, or load the table again.")
             return
         if problems:
             state.put(state.NOTICE, " ".join(problems))
