@@ -10,7 +10,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tabular.dates import DATE_FORMATS, EUROPEAN_FIRST, detect_datetime_format, parse_datetimes  # noqa: F401
 from tabular.schema import ColumnFormat
 
 CURRENCY = "$€£¥"

@@ -124,16 +124,13 @@ def use_model(trained) -> None:
 
 
 def collect_training() -> None:
-    """Keep the result of a finished training as the model (run on every page, before the sidebar)."""
+    """Use the result of a finished training as the model (run on every page, before the sidebar)."""
     job = st.session_state.get(TRAIN_JOB)
     if job is not None and not job.active and job.result is not None and job.result.model_id not in models():
         use_model(job.result)
-        problem = getattr(job.store, "problem", None)
+        problem = getattr(job.store, "problem", None)  # the job keeps its model in the project itself
         if problem:
             st.session_state[NOTICE] = f"{problem} It is kept only until this tab closes."
-        project = get(PROJECT)
-        if project is not None and job.store is None:  # a job with a store has kept its model itself
-            _saving(lambda ws: ws.add_model(project, job.result))
 
 
 def workspace():
