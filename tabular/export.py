@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 from tabular.dates import format_datetimes, is_date_only, stored_timestamps, zone_name
 from tabular.parsing import STRING, format_number, numeric_labels
 from tabular.schema import ColumnFormat, ColumnSpec, Kind, TableSchema
+from tabular.text_reader import DELIMITERS  # the field separators the reader tells apart
 
-DELIMITERS = (",", ";", "\t", "|")  # the field separators the reader tells apart
 FORMATS = {".csv": "CSV", ".tsv": "TSV", ".txt": "TSV", ".xlsx": "Excel", ".parquet": "Parquet"}
 
 
