@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Server, free_port, shot
+from tests.e2e.test_train_step import _load_sample_and_open_train
 
 pytestmark = pytest.mark.browser
 EPOCH = re.compile(r"Epoch (\d+) of (\d+)")
@@ -110,10 +111,7 @@ def test_deep_link_then_restart_mid_training_resumes(browser, own_server, tmp_pa
 
 
 def test_refresh_reattaches_to_the_running_training(page):
-    page.get_by_role("tab", name="Try a sample").click()
-    page.get_by_role("button", name="Load this sample").click()
-    expect(page.get_by_text("What we understood.")).to_be_visible()
-    page.get_by_role("link", name="2 · Train").click()
+    _load_sample_and_open_train(page)
     page.get_by_test_id("stRadio").get_by_text("Conditional GAN (CTGAN)").click()
     page.get_by_role("radio", name="Best quality").click()
     page.get_by_role("button", name="Start training").click()
