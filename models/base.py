@@ -23,6 +23,7 @@ from models.training import (
     TrainingSession,
 )
 from tabular.encoding import TableEncoder
+from tabular.privacy import PrivacyLedger, PrivacySettings
 from tabular.representations import OneHot, Representation
 from tabular.schema import Handling, Kind, TableSchema
 from tabular.surrogates import SurrogateMaker
@@ -51,6 +52,7 @@ class Generator(ABC):
     Config: ClassVar[type]
     representation: ClassVar[Representation] = OneHot()
     sample_chunk: ClassVar[int] = 50_000  # rows drawn per network call (bounds memory; one progress step)
+    supports_dp: ClassVar[bool] = False  # trains with differential privacy when ``privacy.epsilon`` is set
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
         self.config = dataclasses.replace(config or self.Config(), **overrides)
@@ -59,7 +61,8 @@ class Generator(ABC):
     def fit(self, table: pd.DataFrame, schema: TableSchema, on_progress: ProgressCallback | None = None,
             control: TrainingControl | None = None, options: TrainingOptions | None = None,
             validation: pd.DataFrame | None = None, seed: int | None = None,
-            checkpoint: CheckpointSink | None = None, resume: dict | None = None) -> Generator:
+            checkpoint: CheckpointSink | None = None, resume: dict | None = None,
+            privacy: PrivacySettings | None = None) -> Generator:
         """Learn the table.
 
         Args:
@@ -73,14 +76,18 @@ class Generator(ABC):
             seed: makes the fit reproducible.
             checkpoint: given a resumable state every ``options.checkpoint_every`` seconds.
             resume: such a state; the fit (same rows, schema, seed and settings) goes on from it.
+            privacy: protections and differential privacy (default: protections on, no DP). Under DP the
+                spending is recorded in ``ledger_`` and saved with the model.
         """
+        self.privacy_ = privacy or PrivacySettings()
         self._check(table, schema)
         seed = self.config.seed if seed is None else seed
         self.rng_ = np.random.default_rng(seed)
         self.device_ = pick_device()
         self.torch_rng_ = seeded_generator(seed, self.device_)
         self.schema_ = TableSchema.from_json(schema.to_json())
-        self.encoder_ = TableEncoder().fit(table, self.schema_)
+        self.ledger_ = PrivacyLedger(self.privacy_.delta_for(len(table))) if self.privacy_.private else None
+        self.encoder_ = TableEncoder().fit(table, self.schema_, self.privacy_, self.ledger_, self.rng_)
         self.surrogates_ = SurrogateMaker().fit(table, self.schema_)
         self.constants_ = self._constants(table)
         data = self._encode(table)
@@ -118,8 +125,30 @@ class Generator(ABC):
             "constants": self.constants_,
             "networks": {name: net.state_dict() for name, net in self._networks().items()},
             "extra": self._extra_state(),
+            "privacy": self.privacy_state(),
         }
         torch.save(checkpoint, path if hasattr(path, "write") else str(path))
+
+    def privacy_state(self) -> dict:
+        """The protections used and, under differential privacy, the budget spent (plain data)."""
+        ledger = getattr(self, "ledger_", None)
+        return {"settings": self.privacy_.to_dict(), "ledger": ledger.state() if ledger is not None else None}
+
+    @property
+    def epsilon_spent(self) -> float | None:
+        """The differential-privacy budget this model spent (None when trained without it)."""
+        ledger = getattr(self, "ledger_", None)
+        return ledger.epsilon() if ledger is not None else None
+
+    def _load_privacy(self, state: dict | None) -> None:
+        """Settings and ledger of a loaded model (files from before protections: protections off)."""
+        state = state or {"settings": PrivacySettings.off().to_dict(), "ledger": None}
+        self.privacy_ = PrivacySettings.from_dict(state["settings"])
+        ledger = state.get("ledger")
+        self.ledger_ = None
+        if ledger:
+            self.ledger_ = PrivacyLedger(float(ledger["delta"]))
+            self.ledger_.entries = [(float(a), float(b), int(c)) for a, b, c in ledger["entries"]]
 
     def to_bytes(self) -> bytes:
         """The checkpoint as the bytes of a model file."""
@@ -147,6 +176,7 @@ class Generator(ABC):
             model.encoder_ = TableEncoder().load_state_dict(checkpoint["encoder"], model.schema_)
             model.surrogates_ = SurrogateMaker().load_state_dict(checkpoint["surrogates"])
             model.constants_ = dict(checkpoint["constants"])
+            model._load_privacy(checkpoint.get("privacy"))
             model._build(checkpoint["extra"])
             for name, net in model._networks().items():
                 net.load_state_dict(checkpoint["networks"][name])
@@ -214,6 +244,9 @@ class Generator(ABC):
         return out
 
     def _check(self, table: pd.DataFrame, schema: TableSchema) -> None:
+        if self.privacy_.private and not self.supports_dp:
+            raise ModelError(f"The {self.name} generator cannot train with differential privacy. "
+                             "Pick one that can, or turn differential privacy off.")
         missing = [c.name for c in schema.modelled() if c.name not in table.columns]
         if missing:
             raise ModelError(f"The table lacks columns the settings mention: {', '.join(missing)}.")

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from scipy.special import ndtr, ndtri
 
+from tabular.privacy import PrivacyLedger, PrivacySettings
 from tabular.schema import ColumnSpec, Kind, TableSchema
 
 N_QUANTILES = 1000  # points of the stored quantile function of a continuous column
@@ -234,7 +235,17 @@ class TableEncoder:
             return ContinuousCodec(spec)
         return DiscreteCodec(spec, self.options)
 
-    def fit(self, frame: pd.DataFrame, schema: TableSchema) -> TableEncoder:
+    def fit(self, frame: pd.DataFrame, schema: TableSchema, privacy: PrivacySettings | None = None,
+            ledger: PrivacyLedger | None = None, rng: np.random.Generator | None = None) -> TableEncoder:
+        """Learn each modelled column's codec.
+
+        Args:
+            frame: the typed table.
+            schema: which columns are modelled, and their kinds.
+            privacy: protections (rare values pooled, extremes clipped, coarse quantiles); None: none.
+            ledger: under differential privacy, where the noisy statistics record their spending.
+            rng: the fit's random generator (noise of private statistics).
+        """
         self.codecs_ = {}
         for spec in schema.modelled():
             if spec.kind is Kind.CONSTANT:
