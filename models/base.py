@@ -88,6 +88,8 @@ class Generator(ABC):
         self.schema_ = TableSchema.from_json(schema.to_json())
         self.ledger_ = PrivacyLedger(self.privacy_.delta_for(len(table))) if self.privacy_.private else None
         self.encoder_ = TableEncoder().fit(table, self.schema_, self.privacy_, self.ledger_, self.rng_)
+        if self.privacy_.protect or self.privacy_.private:  # the model file keeps no exact real value
+            self.schema_ = self.encoder_.guarded_schema(self.schema_)
         self.surrogates_ = SurrogateMaker().fit(table, self.schema_)
         self.constants_ = self._constants(table)
         data = self._encode(table)
@@ -240,7 +242,8 @@ class Generator(ABC):
         for spec in self.schema_.modelled():
             if spec.kind is Kind.CONSTANT:
                 present = table[spec.name].dropna()
-                out[spec.name] = str(present.iloc[0]) if len(present) else None
+                few = self.privacy_.protect and len(present) < self.privacy_.min_count
+                out[spec.name] = str(present.iloc[0]) if len(present) and not few else None
         return out
 
     def _check(self, table: pd.DataFrame, schema: TableSchema) -> None:

@@ -15,7 +15,8 @@ import pandas as pd
 import torch
 from scipy.special import ndtr, ndtri
 
-from tabular.privacy import PrivacyLedger, PrivacySettings
+from tabular.privacy import POOLED_LABEL, PrivacyLedger, PrivacySettings
+from tabular.protection import ColumnGuard, averaged_quantiles, coarse_range, guards_for, private_quantiles
 from tabular.schema import ColumnSpec, Kind, TableSchema
 
 N_QUANTILES = 1000  # points of the stored quantile function of a continuous column
@@ -67,15 +68,22 @@ class ContinuousCodec:
         self.step = 0.0  # rounding unit of decoded values (dates: 86400 for whole days)
         self.missing_share = 0.0
 
-    def fit(self, values: pd.Series) -> ContinuousCodec:
+    def fit(self, values: pd.Series, guard: ColumnGuard | None = None) -> ContinuousCodec:
+        """Learn the quantile function; with ``guard``, clipped and averaged (or from private counts)."""
         x = _to_float(values, self.spec)
         present = x[~np.isnan(x)]
         self.has_missing = bool(np.isnan(x).any())
         self.missing_share = float(np.isnan(x).mean())
-        if present.size == 0:
-            present = np.zeros(1)
-        probs = np.linspace(0, 1, min(N_QUANTILES, max(present.size, 2)))
-        self.quantiles = np.quantile(present, probs)
+        points = min(N_QUANTILES, max(present.size, 2))
+        if guard is not None and guard.private:
+            self.quantiles, self.missing_share = private_quantiles(present, x.size - present.size, guard,
+                                                                   N_QUANTILES)
+            self.has_missing = self.missing_share * x.size >= guard.min_count
+        elif guard is not None and guard.settings.protect and present.size:
+            self.quantiles = averaged_quantiles(present, guard, points)
+        else:
+            present = present if present.size else np.zeros(1)
+            self.quantiles = np.quantile(present, np.linspace(0, 1, points))
         if self.spec.kind is Kind.DATETIME:  # the coarsest unit the dates are written in: day, hour, minute, second
             self.step = next((s for s in (86400.0, 3600.0, 60.0) if np.all(np.mod(present, s) == 0)), 1.0)
         return self
@@ -143,10 +151,15 @@ class DiscreteCodec:
         self.rare_probs = np.zeros(0)  # ... and how often each was seen
         self.slots: list[str] = []  # values + ["__other__"] + ["__missing__"] as present
         self.probs = np.zeros(0)  # share of each slot in the training data
+        self.pooled: str | None = None  # with protections: the slot rare and unknown categories fall into
+        self.numeric = False  # with protections: unknown values go to the nearest kept number, not "other"
 
-    def fit(self, values: pd.Series) -> DiscreteCodec:
+    def fit(self, values: pd.Series, guard: ColumnGuard | None = None) -> DiscreteCodec:
+        """Learn the slots; with ``guard``, values in fewer than k rows are pooled and never stored."""
         text = self._text(values)
         counts = text.value_counts(dropna=True)
+        if guard is not None:
+            return self._fit_guarded(text, counts, guard)
         shares = counts / max(len(text), 1)
         keep = counts.index[(shares >= self.options.rare_share)][: self.options.max_categories]
         keep = list(keep) if len(keep) else list(counts.index[:1])
@@ -160,6 +173,60 @@ class DiscreteCodec:
         self.probs = np.bincount(codes, minlength=len(self.slots)) / max(len(codes), 1)
         return self
 
+    def _fit_guarded(self, text: pd.Series, counts: pd.Series, guard: ColumnGuard) -> DiscreteCodec:
+        """Slots from (noisy, under DP) counts; values in fewer than k rows are never stored.
+
+        Such values become "Other" (a slot of its own) for categories, or the nearest kept number (the most
+        common answer for yes/no). Values seen often enough but past the width cap share the "other" slot.
+        """
+        domain = self._public_domain(counts, guard)
+        counts = counts.reindex(domain, fill_value=0) if domain is not None else counts
+        noisy = pd.Series(guard.noisy(counts.to_numpy()), index=counts.index).sort_values(ascending=False)
+        floor = 1 if domain is not None else guard.min_count
+        eligible = noisy[noisy >= floor] if len(noisy) else noisy
+        shares = eligible / max(noisy.sum(), 1e-9)
+        keep = list(eligible.index[shares >= self.options.rare_share][: self.options.max_categories])
+        capped = eligible.drop(keep)
+        self.numeric = self.spec.kind in (Kind.WHOLE_NUMBER, Kind.NUMBER, Kind.YES_NO)
+        self.values = [str(v) for v in keep]
+        pooled = float(noisy.drop(eligible.index).sum())
+        if self.numeric and not self.values:
+            self.values = ["False"] if self.spec.kind is Kind.YES_NO else [
+                str(round(float(pd.to_numeric(text, errors="coerce").mean())))]
+        elif not self.numeric and (pooled > 0 or not self.values) and POOLED_LABEL not in self.values:
+            self.values.append(POOLED_LABEL)
+        self.pooled = None if self.numeric else POOLED_LABEL
+        self.rare = [str(v) for v in capped.index]
+        self.rare_probs = (capped / capped.sum()).to_numpy() if len(capped) else np.zeros(0)
+        missing = float(guard.noisy(np.array([text.isna().sum()]))[0])
+        self.slots = self.values + (["__other__"] if self.rare else []) + (
+            ["__missing__"] if missing >= max(floor, 1e-9) else [])
+        self.probs = self._guarded_probs(text, noisy, keep, capped, pooled, missing, guard)
+        return self
+
+    def _guarded_probs(self, text, noisy, keep, capped, pooled, missing, guard) -> np.ndarray:
+        """Slot shares: exact as the rows fall into the slots, or from the noisy counts under DP."""
+        if not guard.private:
+            codes = self.codes(text)
+            return np.bincount(codes, minlength=len(self.slots)) / max(len(codes), 1)
+        weights = dict(zip(self.values, [float(noisy.get(v, 0.0)) for v in self.values]))
+        if self.pooled in weights:
+            weights[self.pooled] += pooled
+        out = [weights[v] for v in self.values] + ([float(capped.sum())] if self.rare else [])
+        out += [missing] if "__missing__" in self.slots else []
+        total = sum(out)
+        return np.asarray(out) / total if total > 0 else np.full(len(out), 1 / len(out))
+
+    def _public_domain(self, counts: pd.Series, guard: ColumnGuard) -> list[str] | None:
+        """Values anyone could list without seeing the data: yes/no, or under DP whole numbers in a coarse range."""
+        if self.spec.kind is Kind.YES_NO:
+            return ["True", "False"]
+        if guard.private and self.spec.kind is Kind.WHOLE_NUMBER and len(counts):
+            numbers = pd.to_numeric(counts.index.to_series(), errors="coerce")
+            lo, hi = coarse_range(float(numbers.min()), float(numbers.max()))
+            return [str(v) for v in range(int(lo), int(hi) + 1)]
+        return None
+
     @staticmethod
     def _text(values: pd.Series) -> pd.Series:
         return values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v))
@@ -171,8 +238,21 @@ class DiscreteCodec:
         other = self.slots.index("__other__") if "__other__" in self.slots else 0
         missing = self.slots.index("__missing__") if "__missing__" in self.slots else other
         codes = text.map(lookup)
+        if self.numeric and codes.isna().any():
+            codes = codes.fillna(self._nearest(text[codes.isna() & text.notna()]))
+        elif self.pooled in lookup:  # with protections: unknown or rare values are "Other" (capped ones: other)
+            capped, pooled = set(self.rare), lookup[self.pooled]
+            codes = codes.fillna(text.map(lambda v: other if v in capped else pooled))
         codes = codes.where(text.notna(), missing).fillna(other)
         return codes.to_numpy(dtype=np.int64)
+
+    def _nearest(self, text: pd.Series) -> pd.Series:
+        """Slot of the kept number closest to each value (yes/no: the most common answer)."""
+        if self.spec.kind is Kind.YES_NO:
+            return pd.Series(0, index=text.index)
+        kept = pd.to_numeric(pd.Series(self.values), errors="coerce").to_numpy(dtype=float)
+        x = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        return pd.Series(np.abs(x[:, None] - kept[None, :]).argmin(axis=1), index=text.index)
 
     def to_normal(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
         """A normal score inside the slot's slice of [0, 1] (slots ordered by frequency)."""
@@ -211,13 +291,15 @@ class DiscreteCodec:
         return text.astype(pd.StringDtype("pyarrow"))
 
     def state(self) -> dict:
-        return {"values": self.values, "rare": self.rare, "slots": self.slots,
+        return {"values": self.values, "rare": self.rare, "slots": self.slots, "pooled": self.pooled,
+                "numeric": self.numeric,
                 "rare_probs": torch.tensor(self.rare_probs, dtype=torch.float64),
                 "probs": torch.tensor(self.probs, dtype=torch.float64)}
 
     def load(self, state: dict) -> DiscreteCodec:
         self.values, self.rare, self.slots = list(state["values"]), list(state["rare"]), list(state["slots"])
         self.rare_probs, self.probs = state["rare_probs"].numpy(), state["probs"].numpy()
+        self.pooled, self.numeric = state.get("pooled"), bool(state.get("numeric", False))
         return self
 
 
@@ -229,8 +311,11 @@ class TableEncoder:
         self.codecs_: dict[str, ContinuousCodec | DiscreteCodec] = {}
         self.spans_: list[Span] = []
 
-    def _codec(self, spec: ColumnSpec, values: pd.Series):
+    def _codec(self, spec: ColumnSpec, values: pd.Series, guard: ColumnGuard | None):
         few = spec.kind is Kind.WHOLE_NUMBER and values.nunique() <= self.options.discrete_max_distinct
+        if few and guard is not None and guard.private:  # decided on the coarse range, not the exact values
+            lo, hi = coarse_range(float(values.min()), float(values.max()))
+            few = hi - lo <= self.options.discrete_max_distinct
         if spec.kind in (Kind.NUMBER, Kind.DATETIME) or (spec.kind is Kind.WHOLE_NUMBER and not few):
             return ContinuousCodec(spec)
         return DiscreteCodec(spec, self.options)
@@ -247,10 +332,11 @@ class TableEncoder:
             rng: the fit's random generator (noise of private statistics).
         """
         self.codecs_ = {}
-        for spec in schema.modelled():
-            if spec.kind is Kind.CONSTANT:
-                continue
-            self.codecs_[spec.name] = self._codec(spec, frame[spec.name]).fit(frame[spec.name])
+        specs = [s for s in schema.modelled() if s.kind is not Kind.CONSTANT]
+        guard = guards_for(len(specs), privacy, ledger, rng)
+        for spec in specs:
+            values = frame[spec.name]
+            self.codecs_[spec.name] = self._codec(spec, values, guard).fit(values, guard)
         self._layout()
         return self
 
@@ -337,6 +423,25 @@ class TableEncoder:
             else:
                 columns[span.column] = columns[span.column].mask(ndtr(scores[:, j]) < codec.missing_share)
         return pd.DataFrame(columns)
+
+    def guarded_schema(self, schema: TableSchema) -> TableSchema:
+        """The schema with no exact real value: categories as learned, ranges from the protected quantiles.
+
+        Columns no generator learns (dropped, new IDs, fakes) keep no categories or range at all.
+        """
+        out = TableSchema.from_json(schema.to_json())
+        for spec in out.columns:
+            codec = self.codecs_.get(spec.name)
+            if spec.kind is Kind.CONSTANT and spec.is_modelled:
+                continue
+            spec.categories = spec.minimum = spec.maximum = None
+            if codec is not None and codec.discrete:
+                spec.categories = list(codec.values) + list(codec.rare)
+            elif codec is not None:
+                lo, hi = (float(codec.quantiles[0]), float(codec.quantiles[-1]))
+                spec.minimum, spec.maximum = ((pd.Timestamp(lo * 1e9).isoformat(), pd.Timestamp(hi * 1e9).isoformat())
+                                              if spec.kind is Kind.DATETIME else (lo, hi))
+        return out
 
     def state_dict(self) -> dict:
         return {"options": vars(self.options), "codecs": {n: c.state() for n, c in self.codecs_.items()}}

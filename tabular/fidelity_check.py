@@ -12,6 +12,7 @@ from tabular.errors import DataReadError
 from tabular.infer import convert_column, infer_column
 from tabular.io import read_table
 from tabular.parsing import numeric_labels
+from tabular.privacy import POOLED_LABEL
 from tabular.schema import ColumnSpec, Handling, Kind, TableSchema
 
 FILE_NAMES = {"CSV": "synthetic.csv", "TSV": "synthetic.tsv", "Excel": "synthetic.xlsx",
@@ -91,7 +92,8 @@ def _range_problems(present: pd.Series, spec: ColumnSpec) -> list[str]:
         return [f"{len(outside)} dates lie outside the real range {low} to {high} (e.g. {_examples(outside)})."
                 ] if len(outside) else []
     if spec.kind is Kind.CATEGORY and spec.categories is not None:
-        unknown = present[~present.astype(str).isin(set(spec.categories))]
+        known = set(spec.categories) | {POOLED_LABEL}  # rare categories are pooled as "Other" by protections
+        unknown = present[~present.astype(str).isin(known)]
         return [f"{len(unknown)} values are not among the real categories (e.g. {_examples(unknown)})."
                 ] if len(unknown) else []
     return []

@@ -11,6 +11,10 @@ DEFAULT_MIN_COUNT = 5  # k: a value must be shared by at least this many rows to
 DEFAULT_CLIP_SHARE = 0.005  # numbers are clipped to the 0.5% .. 99.5% range before learning
 PREPROCESS_SHARE = 0.1  # under differential privacy, share of epsilon spent on the column statistics
 EPSILON_CHOICES = (1.0, 3.0, 10.0)  # the budgets offered in the app, strongest first
+# Renyi orders searched when converting to (epsilon, delta): Opacus' defaults stop at 63, too low for the
+# heavily noised single releases of small budgets (their best order is in the hundreds).
+ALPHAS = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)) + [80, 100, 128, 160, 200, 256, 320, 400,
+                                                                       512, 640, 800, 1024, 2048, 4096]
 
 
 @dataclass
@@ -76,7 +80,7 @@ class PrivacyLedger:
 
         accountant = RDPAccountant()
         accountant.history = [e for e in entries if e[2] > 0]
-        return float(accountant.get_epsilon(self.delta)) if accountant.history else 0.0
+        return float(accountant.get_epsilon(self.delta, alphas=ALPHAS)) if accountant.history else 0.0
 
     def noise_for(self, target: float, sample_rate: float = 1.0, steps: int = 1) -> float:
         """The smallest noise multiplier for ``steps`` more releases keeping the total at most ``target``."""
