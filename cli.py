@@ -86,9 +86,31 @@ class ProgressBar:
         self.stream.flush()
 
 
+def _privacy(args: argparse.Namespace):
+    """Protections and differential privacy as asked on the command line."""
+    from tabular.privacy import PrivacySettings
+
+    if args.epsilon is not None and args.epsilon <= 0:
+        raise ModelError("--epsilon must be a positive privacy budget, e.g. 1, 3 or 10.")
+    return PrivacySettings(protect=not args.no_protections, epsilon=args.epsilon)
+
+
+def privacy_summary(model) -> str:
+    """One line on how the model protects people, for the command line."""
+    from tabular.privacy import strength
+
+    settings = model.privacy_
+    parts = [f"protections {'on' if settings.protect else 'OFF'}"]
+    if model.epsilon_spent is not None:
+        parts.append(f"differential privacy: epsilon {model.epsilon_spent:.2f} spent "
+                     f"({strength(model.epsilon_spent).word}), delta {model.ledger_.delta:.1e}")
+    return "privacy: " + "; ".join(parts)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from models import registry
     from models.jobs import TrainingRequest, split_rows, train_model
+    from models.synthesis import synthesize
     from tabular.export import write_table
 
     if args.rows is not None and args.rows < 1:
@@ -100,16 +122,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.data)
     generator = args.generator or registry.recommended(dataset.n_rows, len(dataset.schema.modelled()))
     overrides = {"epochs": args.epochs} if args.epochs is not None else {}
-    request = TrainingRequest(generator, args.preset, overrides, args.budget, args.seed)
+    request = TrainingRequest(generator, args.preset, overrides, args.budget, args.seed,
+                              privacy=_privacy(args).to_dict())
     bar = ProgressBar(f"training {generator} ({registry.PRESET_LABELS[args.preset]})")
     trained = train_model(request, split_rows(dataset, request.holdout_share, args.seed), dataset.schema, bar)
     model, report = trained.model, trained.report
     bar.close(f"trained in {report.seconds:.1f}s over {report.epochs_run} epochs on {report.threads or 'GPU'} "
               f"thread(s)" + (f"; {report.message}" if report.message else ""))
+    print(privacy_summary(model), file=sys.stderr)
     rows = args.rows or dataset.n_rows
-    synthetic = model.sample(rows, seed=args.seed)
-    write_table(synthetic, args.out, dataset.schema)
-    print(f"wrote {rows:,} synthetic rows to {args.out}", file=sys.stderr)
+    result = synthesize(model, rows, seed=args.seed, real=dataset.typed())
+    write_table(result.frame, args.out, dataset.schema)
+    copies = f" ({result.copies_removed:,} copies of real rows replaced)" if result.copies_removed else ""
+    print(f"wrote {rows:,} synthetic rows to {args.out}{copies}", file=sys.stderr)
     if args.save_model:
         model.save(args.save_model)
         print(f"saved the model to {args.save_model}", file=sys.stderr)
@@ -205,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--budget", type=float, help="stop training after this many seconds")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--save-model", help="also save the trained model here (.pt)")
+    gen.add_argument("--no-protections", action="store_true",
+                     help="keep rare categories and extreme values (they could identify people; off at your risk)")
+    gen.add_argument("--epsilon", type=float,
+                     help="train with differential privacy at this budget (1 strong, 3 moderate, 10 weak)")
     gen.set_defaults(func=cmd_generate)
 
     smp = commands.add_parser("sample", help="generate rows from a saved model, without the original data")

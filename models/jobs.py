@@ -27,6 +27,7 @@ from models.training import (
     TrainingStopped,
 )
 from tabular.dataset import Dataset
+from tabular.privacy import PrivacySettings
 from tabular.schema import TableSchema
 
 MAX_TRAININGS = TRAINING_SLOTS  # trainings running at once on this server (SDS_MAX_TRAININGS)
@@ -48,6 +49,7 @@ class TrainingRequest:
     budget_seconds: float | None = None
     seed: int = 0  # seeds the fit and the train/holdout split
     holdout_share: float = HOLDOUT_SHARE  # share of real rows set aside before the fit (see Dataset.split)
+    privacy: dict = field(default_factory=lambda: PrivacySettings().to_dict())  # protections and DP budget
 
 
 def new_model_id() -> str:
@@ -105,7 +107,8 @@ def train_model(request: TrainingRequest, rows: RowSplit, schema: TableSchema,
     model.fit(rows.fit, schema, on_progress=on_progress, control=control,
               options=TrainingOptions(budget_seconds=request.budget_seconds, checkpoint_every=CHECKPOINT_EVERY),
               validation=rows.validation,
-              seed=request.seed, checkpoint=checkpoint, resume=resume)
+              seed=request.seed, checkpoint=checkpoint, resume=resume,
+              privacy=PrivacySettings.from_dict(request.privacy))
     return TrainedModel(request.generator, request.preset, model, model.report_, time.time(),
                         holdout_share=request.holdout_share, split_seed=request.seed, real_rows=rows.real_rows)
 

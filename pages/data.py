@@ -7,6 +7,7 @@ from tabular.errors import DataReadError
 from tabular.samples import samples
 from ui import state
 from ui.navigation import through_entry
+from ui.privacy_view import data_step_summary
 from ui.profile_table import distribution_figure, profile_editor
 from ui.projects_view import keep_data_choice, recent_projects
 from ui.widgets import show_notice, show_read_error
@@ -87,6 +88,7 @@ if personal:
     st.warning(f"Personal data found in {', '.join(personal)}. These columns will hold realistic fake values "
                "in the synthetic copy, never the real ones.", icon=":material/lock:")
 show_notice()
+data_step_summary(dataset)
 
 st.markdown("**What we understood.** Check each column's kind and what should happen to it; "
             "change either cell if it is not right.")

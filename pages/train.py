@@ -7,6 +7,7 @@ from models.jobs import HOLDOUT_SHARE, TrainingRequest
 from tabular.schema import TableSchema
 from ui import state, training_control
 from ui.navigation import through_entry
+from ui.privacy_view import privacy_line, train_step_choice
 from ui.training_view import chosen_card, generator_cards, interrupted_panel, live_panel, result_panel
 from ui.widgets import require_dataset
 
@@ -27,6 +28,7 @@ if job is not None:
     c1.button("Train another generator", key="train_again", icon=":material/restart_alt:",
               on_click=state.put, args=(state.TRAIN_JOB, None))
     if job.result is not None:
+        st.caption(":material/shield: " + privacy_line(job.result.model))
         c2.page_link("pages/evaluate.py", label="Next: evaluate", icon=":material/arrow_forward:")
         with st.expander("A peek at five synthetic rows", icon=":material/visibility:"):
             st.dataframe(job.result.model.sample(5, seed=0), hide_index=True)
@@ -62,11 +64,13 @@ with st.expander("Advanced settings", icon=":material/tune:"):
     budget = c1.number_input("Time budget (seconds, 0 = none)", 0, 86_400, 0, key="train_budget")
     seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", help="Same seed, same result.")
 
+privacy = train_step_choice(choice)
+
 if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
     overrides = {}
     if neural:
         overrides = {"epochs": int(epochs), "batch_size": int(batch), "learning_rate": float(rate)}
-    request = TrainingRequest(choice, preset, overrides, float(budget) or None, int(seed), HOLDOUT_SHARE)
+    request = TrainingRequest(choice, preset, overrides, float(budget) or None, int(seed), HOLDOUT_SHARE, privacy)
     schema = TableSchema.from_json(dataset.schema.to_json())  # later edits on the Data step do not leak in
     state.save(lambda ws, project: ws.save_schema(project, schema))  # reopening gets the settings trained with
     training_control.start(request, schema)

@@ -6,8 +6,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from tabular.privacy import PREPROCESS_SHARE, PrivacyLedger, PrivacySettings
+from tabular.privacy import POOLED_LABEL, PREPROCESS_SHARE, PrivacyLedger, PrivacySettings
+from tabular.schema import Kind, TableSchema
 
 DP_BINS = 200  # equal-width bins of a number's coarsened range under differential privacy
 TAIL_GUARD = 4.0  # a value is released under DP only when its noisy count clears 1 + this many noise sds
@@ -94,3 +96,39 @@ def private_quantiles(present: np.ndarray, missing: int, guard: ColumnGuard, poi
     grid = np.linspace(0, 1, points)
     quantiles = np.interp(grid, cdf, edges)
     return quantiles, float(counts[-1] / max(counts.sum(), 1e-9))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _column_effect(values: pd.Series, kind: Kind, settings: PrivacySettings) -> tuple[str, int] | None:
+    """(what changes, rows affected) for one learned column, or None when nothing does."""
+    k = settings.min_count
+    numeric = kind in (Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.DATETIME)
+    if numeric and values.nunique() > 20:
+        x = values.astype("int64") if kind is Kind.DATETIME else values.astype(float)
+        lo, hi = np.quantile(x, [settings.clip_share, 1 - settings.clip_share])
+        pulled = int(((x < lo) | (x > hi)).sum())
+        return ("extreme values pulled in; only averages stored", pulled
+                ) if pulled else None
+    if kind in (Kind.YES_NO, Kind.CONSTANT, Kind.NUMBER, Kind.DATETIME):
+        return None
+    counts = values.astype(str).value_counts()
+    rare = counts[counts < k]
+    if not len(rare):
+        return None
+    where = "join the nearest common value" if numeric else f'become "{POOLED_LABEL}"'
+    return f"{_plural(len(rare), 'rare value')} {where}", int(rare.sum())
+
+
+def effects(frame: pd.DataFrame, schema: TableSchema, settings: PrivacySettings) -> list[dict]:
+    """What the protections change in this table: one record per affected column (column, change, rows)."""
+    if not settings.protect:
+        return []
+    out = []
+    for spec in schema.modelled():
+        found = _column_effect(frame[spec.name].dropna(), spec.kind, settings)
+        if found is not None:
+            out.append({"Column": spec.name, "What changes": found[0], "Rows affected": found[1]})
+    return out

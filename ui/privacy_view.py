@@ -1,0 +1,82 @@
+"""Privacy on screen: what the protections do to this table, the switch, the differential-privacy option."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from models import registry
+from tabular.privacy import DEFAULT_CLIP_SHARE, DEFAULT_MIN_COUNT, EPSILON_CHOICES, PrivacySettings, strength
+from tabular.protection import effects
+
+PROTECTIONS = (
+    f"Categories seen in fewer than {DEFAULT_MIN_COUNT} rows become \"Other\", so a one-off value cannot "
+    "point to one person.",
+    f"The most extreme {DEFAULT_CLIP_SHARE:.1%} of values at each end of a number column are pulled in, so a "
+    "single very rich or very old person does not stand out.",
+    f"The saved model keeps only averages of {DEFAULT_MIN_COUNT} or more values, never an exact real value.",
+    "Synthetic rows that happen to equal a real row are replaced before you download them.",
+)
+RISK = ("Turn them off only when rare values matter more than privacy, for example a table with no personal "
+        "information. With them off, a value seen once can appear in the synthetic rows and in the model file.")
+
+
+def data_step_summary(dataset) -> None:
+    """On the Data step: the protections and what they will change in this table."""
+    found = effects(dataset.typed(), dataset.schema, PrivacySettings())
+    title = "Privacy protections are on" + (f": {len(found)} columns affected" if found else "")
+    with st.expander(title, icon=":material/shield:"):
+        st.markdown("\n".join(f"- {line}" for line in PROTECTIONS))
+        if found:
+            st.dataframe(pd.DataFrame(found), hide_index=True, key="data_privacy_effects")
+        else:
+            st.caption("Nothing in this table is rare or extreme enough to change.")
+        st.caption("You can turn them off, or add differential privacy, on the Train step.")
+
+
+def _differential_privacy(generator: str) -> float | None:
+    """The differential-privacy choice; returns the epsilon, or None when off."""
+    supported = registry.generator_class(generator).supports_dp
+    on = st.toggle("Differential privacy (a formal guarantee)", key="train_dp", disabled=not supported,
+                   help="Adds carefully measured noise while learning, so the result hardly depends on any "
+                        "one person. The smaller the budget (epsilon), the stronger the guarantee and the "
+                        "blurrier the detail.")
+    if not supported:
+        able = [registry.card(n).title for n in registry.names() if registry.generator_class(n).supports_dp]
+        st.caption(f"{registry.card(generator).title} cannot train with differential privacy"
+                   + (f"; these can: {', '.join(able)}." if able else "."))
+        return None
+    if not on:
+        return None
+    epsilon = st.segmented_control("Privacy budget (epsilon)", EPSILON_CHOICES, default=3.0, required=True,
+                                   key="train_epsilon",
+                                   format_func=lambda e: f"{strength(e).word.capitalize()} ({e:g})")
+    st.info(f"**{strength(epsilon).word.capitalize()} privacy (epsilon {epsilon:g}).** {strength(epsilon).meaning} "
+            "A tenth of the budget describes the columns (ranges and categories); the rest trains the model.",
+            icon=":material/verified_user:")
+    return float(epsilon)
+
+
+def train_step_choice(generator: str) -> dict:
+    """On the Train step: protections (with the switch and its reason) and differential privacy."""
+    with st.container(border=True):
+        st.markdown("**:material/shield: Privacy**")
+        protect = not st.toggle("Turn privacy protections off", key="train_protections_off",
+                                help="Protections are on unless you turn them off here.")
+        if protect:
+            st.caption("Protections are on: " + " ".join(PROTECTIONS))
+        else:
+            st.warning(f"**Protections are off.** {RISK}", icon=":material/warning:")
+        epsilon = _differential_privacy(generator)
+    return PrivacySettings(protect=protect, epsilon=epsilon).to_dict()
+
+
+def privacy_line(model) -> str:
+    """One sentence on how a trained model protects people."""
+    settings = model.privacy_
+    parts = ["Privacy protections were on" if settings.protect else "Privacy protections were **off**"]
+    if model.epsilon_spent is not None:
+        word = strength(settings.epsilon or model.epsilon_spent).word
+        parts.append(f"differential privacy spent epsilon **{model.epsilon_spent:.2f}** of {settings.epsilon:g} "
+                     f"({word}; delta {model.ledger_.delta:.0e})")
+    return "; ".join(parts) + "."
