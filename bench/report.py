@@ -13,6 +13,22 @@ def _f(value, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """Records as a markdown table (floats to 3 decimals, or 1 for seconds)."""
+    if not rows:
+        return "(no rows)"
+    keys = list(rows[0])
+
+    def cell(key: str, value) -> str:
+        if isinstance(value, float):
+            return _f(value, 1 if key.endswith(" s") else 3)
+        return "" if value is None else str(value)
+
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(cell(k, r.get(k)) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def _yes(ok: bool) -> str:
     return "yes" if ok else "**no**"
 

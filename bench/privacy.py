@@ -1,0 +1,139 @@
+"""Privacy benchmark: planted canaries, the cost of the protections, and differential privacy at 1, 3 and 10.
+
+Everything takes the user's path: the benchmark tables are read from CSV as an upload is, split 80/20 as the
+app splits them, trained through ``models.jobs.train_model`` (the function behind the Train step and
+``cli.py generate``) and sampled through ``models.synthesis.synthesize`` (the Export step's exact-copy filter).
+Quality is sdmetrics' Quality Score against the unseen 20%, next to the ceiling (training rows scored against
+the same unseen rows).
+
+    python bench/privacy.py                      # all three sections (about half an hour on 2 cores)
+    python bench/privacy.py --section canary     # or protections, dp
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.datasets import DATASETS, BenchTable, bench_table  # noqa: E402
+from bench.report import markdown_table  # noqa: E402
+from evaluation import canaries  # noqa: E402
+from evaluation.sdmetrics_bridge import quality_report  # noqa: E402
+from models import registry  # noqa: E402
+from models.jobs import RowSplit, TrainingRequest, train_model  # noqa: E402
+from models.synthesis import synthesize  # noqa: E402
+from tabular.privacy import EPSILON_CHOICES, PrivacySettings  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "privacy.md"
+CANARY_ROWS = 100_000
+
+
+def fit(table: BenchTable, name: str, preset: str, privacy: PrivacySettings, rows: RowSplit | None = None,
+        overrides: dict | None = None):
+    """Train as the app does and time it the same way for every run (the fit's own clock)."""
+    request = TrainingRequest(name, preset, overrides or {}, privacy=privacy.to_dict())
+    return train_model(request, rows or table.rows, table.schema)
+
+
+def quality(table: BenchTable, synthetic: pd.DataFrame) -> float:
+    return float(quality_report(table.rows.holdout, synthetic, table.schema)["quality"])
+
+
+def canary_rows(table: BenchTable, names: list[str], preset: str) -> list[dict]:
+    """Canaries planted once in the training rows, looked for in 100,000 synthetic rows and the model file."""
+    planted, found = canaries.plant(table.rows.fit, table.schema, np.random.default_rng(7))
+    rows = RowSplit(planted, table.rows.validation, table.rows.holdout)
+    runs = [(name, PrivacySettings()) for name in names] + [("copula", PrivacySettings.off())]
+    out = []
+    for name, privacy in runs:
+        trained = fit(table, name, preset, privacy, rows)
+        result = synthesize(trained.model, CANARY_ROWS, seed=1, real=planted)
+        leaks = canaries.leaks(found, result.frame, trained.model.to_bytes())
+        out.append({"generator": name, "protections": "on" if privacy.protect else "OFF (control)",
+                    "canaries": len(found), "in 100,000 rows": sum("synthetic rows" in x for x in leaks),
+                    "in model file": sum("model file" in x for x in leaks),
+                    "verdict": "no leak" if not leaks else "; ".join(leaks[:2])})
+    return out
+
+
+def protection_rows(keys: list[str], names: list[str], preset: str) -> list[dict]:
+    """Quality on unseen rows with protections on and off, per dataset and generator."""
+    out = []
+    for key in keys:
+        table = bench_table(key)
+        top = quality(table, table.train)
+        for name in names:
+            scores = {}
+            for label, privacy in (("off", PrivacySettings.off()), ("on", PrivacySettings())):
+                trained = fit(table, name, preset, privacy)
+                scores[label] = quality(table, synthesize(trained.model, len(table.train), seed=1,
+                                                          real=table.train).frame)
+            drop = scores["off"] - scores["on"]
+            out.append({"dataset": key, "generator": name, "ceiling": top, "quality off": scores["off"],
+                        "quality on": scores["on"], "drop": drop, "within 0.01": "yes" if drop <= 0.01 else "NO"})
+    return out
+
+
+def _membership(table: BenchTable, synthetic: pd.DataFrame) -> float | None:
+    """The membership-inference attack's AUC (0.5: cannot tell training rows from unseen ones)."""
+    from evaluation.membership import membership_attack
+
+    result = membership_attack(table.train, table.rows.holdout, synthetic, table.schema, seed=0)
+    return None if result is None else float(result.auc)
+
+
+def dp_rows(table: BenchTable, names: list[str], preset: str, epsilons: list[float]) -> list[dict]:
+    """Each private generator without DP and at every epsilon: quality, attack AUC, fit time and its ratio."""
+    out = []
+    for name in names:
+        base_seconds = None
+        for epsilon in [None, *epsilons]:
+            started = time.perf_counter()
+            trained = fit(table, name, preset, PrivacySettings(epsilon=epsilon))
+            seconds = time.perf_counter() - started
+            base_seconds = base_seconds or seconds
+            synthetic = synthesize(trained.model, len(table.train), seed=1, real=table.train).frame
+            spent = trained.model.epsilon_spent
+            out.append({"generator": name, "epsilon": "none" if epsilon is None else f"{epsilon:g}",
+                        "spent": "-" if spent is None else f"{spent:.2f}", "quality": quality(table, synthetic),
+                        "attack AUC": _membership(table, synthetic), "fit s": seconds,
+                        "time vs non-private": seconds / base_seconds, "epochs": trained.report.epochs_run})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--section", choices=["canary", "protections", "dp", "all"], default="all")
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--dp-dataset", default="telco")
+    parser.add_argument("--preset", default="fast")
+    parser.add_argument("--generators", nargs="+", default=registry.names())
+    args = parser.parse_args()
+    parts = [f"# Privacy benchmark\n\n`python bench/privacy.py --section {args.section} --preset {args.preset}`"
+             f" ({'/'.join(args.generators)}).\n"]
+    if args.section in ("canary", "all"):
+        rows = canary_rows(bench_table(args.dp_dataset), args.generators, args.preset)
+        parts.append(f"## Canaries ({args.dp_dataset})\n\n" + markdown_table(rows))
+    if args.section in ("protections", "all"):
+        rows = protection_rows(args.datasets, [g for g in args.generators if g in ("copula", "vae")] or
+                               args.generators[:1], args.preset)
+        parts.append("## Protections on vs off (quality on unseen rows)\n\n" + markdown_table(rows))
+    if args.section in ("dp", "all"):
+        private = [g for g in args.generators if registry.generator_class(g).supports_dp]
+        rows = dp_rows(bench_table(args.dp_dataset), private, args.preset, list(EPSILON_CHOICES))
+        parts.append(f"## Differential privacy ({args.dp_dataset})\n\n" + markdown_table(rows))
+    text = "\n\n".join(parts)
+    print(text)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
