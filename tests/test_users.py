@@ -108,3 +108,32 @@ def test_ids_that_are_not_project_ids_name_nothing(tmp_path, mixed, project_id):
 def test_a_made_up_space_has_no_folder(tmp_path):
     with pytest.raises(SignInError):
         space_workspace(users.Space("../..", "Mallory"), tmp_path)
+
+
+def test_a_running_training_is_found_again_only_from_its_own_space(mixed):
+    from models import jobs
+
+    queue = jobs.TrainingQueue(limit=1)
+    queue._slots.acquire()  # every slot taken: the job waits in the queue, so nothing trains here
+    job = jobs.TrainingJob(jobs.TrainingRequest("copula"), jobs.split_rows(mixed), mixed.schema,
+                           project="0123456789ab", space="ada")
+    queue.submit(job)
+    try:
+        assert queue.find("0123456789ab", "ada") is job
+        assert queue.find("0123456789ab", "bob") is None and queue.find("0123456789ab") is None
+    finally:
+        job.cancel()
+        assert job.finished.wait(10)
+
+
+def test_interrupted_trainings_are_listed_only_in_their_own_space(people, tmp_path, mixed):
+    from models.jobs import TrainingJob, TrainingRequest, split_rows
+    from workspace import trainings
+
+    ada, bob = people.create("Ada", "analytical engine"), people.create("Bob", "bobs passphrase")
+    adas = space_workspace(ada, tmp_path)
+    project = adas.create_project(mixed)
+    job = TrainingJob(TrainingRequest("vae", "fast"), split_rows(mixed), mixed.schema, project=project, space=ada.id)
+    trainings.ProjectTrainings(adas, project).started(job)  # ... and then the server stopped
+    assert [r.id for r in trainings.unfinished(adas, project)] == [job.job_id]
+    assert trainings.unfinished(space_workspace(bob, tmp_path), project) == []
