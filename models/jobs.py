@@ -148,9 +148,11 @@ class TrainingJob:
 
     def __init__(self, request: TrainingRequest, rows: RowSplit, schema: TableSchema,
                  owner_alive: Callable[[], bool] | None = None, store: TrainingStore | None = None,
-                 project: str | None = None, resume: dict | None = None, job_id: str | None = None) -> None:
+                 project: str | None = None, resume: dict | None = None, job_id: str | None = None,
+                 space: str | None = None) -> None:
         self.request, self.rows, self.schema = request, rows, schema
         self.job_id, self.project, self.store = job_id or new_model_id(), project, store
+        self.space = space  # whose project it trains (see workspace.users); only that space may re-attach
         self.owner_alive = owner_alive  # False once whoever started the job has gone for good
         self._gone_since: float | None = None
         self.control = TrainingControl()
@@ -271,10 +273,10 @@ class TrainingQueue:
             for job in jobs:
                 job.check_owner(time.time())
 
-    def find(self, project: str) -> TrainingJob | None:
-        """The newest unfinished job of a project, to re-attach a refreshed tab to it."""
+    def find(self, project: str, space: str | None = None) -> TrainingJob | None:
+        """The newest unfinished job of a project in a space, to re-attach a refreshed tab to it."""
         with self._lock:
-            found = [job for job in self._jobs if job.project == project and job.active]
+            found = [job for job in self._jobs if job.project == project and job.space == space and job.active]
         return found[-1] if found else None
 
     def running(self) -> int:

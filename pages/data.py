@@ -10,12 +10,13 @@ from ui.navigation import through_entry
 from ui.privacy_view import data_step_summary
 from ui.profile_table import distribution_figure, profile_editor
 from ui.projects_view import keep_data_choice, recent_projects
+from ui.signin import privacy_note
 from ui.widgets import show_notice, show_read_error
 
 through_entry()  # a deep link opened first still gets the app's own navigation
 
 st.title("1 · Your data")
-st.caption("Load the table you want a synthetic copy of. Nothing leaves this computer.")
+st.caption(f"Load the table you want a synthetic copy of. {privacy_note()}")
 
 
 def load(source, file_name: str, identity: str, name: str | None = None) -> None:

@@ -19,6 +19,7 @@ st.title("4 · Export")
 state.collect_training()
 trained, dataset = state.get(state.MODEL), state.get(state.DATASET)
 if trained is None:
+    show_notice()
     st.info("This step needs a trained generator: train one on your table, or use a model file saved earlier.",
             icon=":material/info:")
     st.page_link("pages/train.py", label="Go to step 2: Train", icon=":material/arrow_back:")

@@ -49,12 +49,16 @@ def through_entry() -> None:
     Until app.py has called ``st.navigation`` once, Streamlit routes a URL such as ``/train`` with its old
     pages-folder scheme: it runs the page file alone and lists the raw file names as navigation. Switching
     that scheme off (as ``st.navigation`` itself does) and rerunning sends the same URL through app.py.
-    Only a session app.py has never set up is rerouted (AppTest reruns single pages on purpose).
+    Only a session app.py has never set up is rerouted (AppTest reruns single pages on purpose). A page
+    run on its own that way still shows nothing but the sign-in screen until someone has signed in.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    from ui import state
+    from ui import signin, state
 
     if PagesManager.uses_pages_directory and not state.initialized():
         PagesManager.uses_pages_directory = False
         st.rerun()
+    if state.space() is None:
+        signin.sign_in_screen()
+        st.stop()

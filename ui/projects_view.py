@@ -8,6 +8,7 @@ import time
 import streamlit as st
 
 from ui import state
+from ui.signin import kept_where
 
 
 def when(stamp: float) -> str:
@@ -25,11 +26,25 @@ def when(stamp: float) -> str:
 def _open(project_id: str) -> None:
     try:
         problems = state.open_project(project_id)
-    except (KeyError, OSError, ValueError, sqlite3.Error) as exc:
+    except KeyError:
+        state.put(state.NOTICE, "This project could not be opened: it does not exist any more (it may have been "
+                                "deleted in another tab) or belongs to someone else.")
+        return
+    except (OSError, ValueError, sqlite3.Error) as exc:
         state.put(state.NOTICE, f"This project could not be opened ({exc}). It may have been deleted.")
         return
     if problems:
         state.put(state.NOTICE, " ".join(problems))
+
+
+def _delete(project_id: str) -> None:
+    try:
+        deleted = state.delete_project(project_id)
+    except (OSError, sqlite3.Error) as exc:
+        state.put(state.NOTICE, f"This project could not be deleted ({exc}).")
+        return
+    if not deleted:
+        state.put(state.NOTICE, "This project was already deleted (perhaps in another tab).")
 
 
 def recent_projects(limit: int = 8) -> bool:
@@ -52,8 +67,7 @@ def recent_projects(limit: int = 8) -> bool:
         c3.button("Open", key=f"data_open_{p.id}", on_click=_open, args=(p.id,), icon=":material/folder_open:")
         with c4.popover("Delete", icon=":material/delete:"):
             st.write(f"Delete **{p.name}** with its models, scores and exports?")
-            st.button("Delete for good", key=f"data_delete_{p.id}", type="primary",
-                      on_click=lambda pid=p.id: state.workspace().delete_project(pid))
+            st.button("Delete for good", key=f"data_delete_{p.id}", type="primary", on_click=_delete, args=(p.id,))
     return True
 
 
@@ -65,7 +79,7 @@ def keep_data_choice() -> None:
         if dataset is not None:
             state.save(lambda ws, pid: ws.keep_data(pid, dataset) if keep else ws.forget_data(pid))
 
-    st.checkbox("Keep a copy of my table on this computer, so I can reopen the project later",
+    st.checkbox(f"Keep a copy of my table on {kept_where()}, so I can reopen the project later",
                 value=bool(state.get(state.KEEP_DATA)), key="data_keep", on_change=changed,
                 help="Without it, a reopened project has its settings, models and scores but not your rows: you can "
                      "still generate synthetic data, but not evaluate or retrain without loading the table again.")

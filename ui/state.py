@@ -21,6 +21,7 @@ EXPORT_TASK = "export_task"  # ui.tasks.BackgroundTask generating rows for downl
 PROJECT = "project"  # id of the open project in the workspace (None: not saved)
 KEEP_DATA = "keep_data"  # the user agreed to store the original table in the workspace
 NOTICE = "notice"  # one-off message shown on the next run
+USER = "user"  # workspace.users.Space the person signed in to (None: nobody yet, or the local space)
 
 _DEFAULTS: dict[str, Any] = {
     DATASET: None,
@@ -37,6 +38,7 @@ _DEFAULTS: dict[str, Any] = {
     PROJECT: None,
     KEEP_DATA: False,
     NOTICE: None,
+    USER: None,
 }
 _PER_PROJECT = (TRAIN_JOB, MODEL, MODELS, EVALUATIONS, CHART_DATA, EVAL_TASK, EXPORT_TASK)
 
@@ -133,11 +135,61 @@ def collect_training() -> None:
             st.session_state[NOTICE] = f"{problem} It is kept only until this tab closes."
 
 
-def workspace():
-    """The project workspace (a folder and its catalogue; see workspace.projects)."""
-    from workspace.projects import Workspace
+class NoSpace(PermissionError):
+    """Nobody is signed in on a shared server, so there is no workspace to read or write."""
 
-    return Workspace()
+    def __init__(self) -> None:
+        super().__init__("sign in first: on a shared server every project belongs to someone")
+
+
+def space():
+    """The workspace.users.Space this session works in: the one signed in to, else the local space when the
+    browser is on this computer and the server is not shared (see ui.signin.shared), else None."""
+    chosen = st.session_state.get(USER)
+    if chosen is not None:
+        return chosen
+    from ui.signin import shared
+    from workspace.users import LOCAL
+
+    return None if shared() else LOCAL
+
+
+def workspace():
+    """The signed-in person's project workspace (a folder and its catalogue; see workspace.projects).
+
+    Raises:
+        NoSpace: on a shared server before anyone signed in (app.py shows the sign-in screen first).
+    """
+    from workspace.users import space_workspace
+
+    current = space()
+    if current is None:
+        raise NoSpace()
+    return space_workspace(current)
+
+
+def sign_in(person) -> None:
+    """Work in this workspace.users.Space from now on."""
+    _clear_project()
+    st.session_state[USER] = person
+
+
+def sign_out() -> None:
+    """Forget everything of this session, so the next person at this browser starts afresh. A training
+    still running goes on and keeps its model in its owner's space."""
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    init()
+
+
+def delete_project(project_id: str) -> bool:
+    """Delete one of this space's projects; False when the space has no such project."""
+    from workspace.projects import ProjectNotFound
+
+    try:
+        return workspace().delete_project(project_id)
+    except ProjectNotFound:
+        return False
 
 
 def _saving(action):

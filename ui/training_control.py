@@ -14,6 +14,8 @@ from workspace import trainings
 from workspace.trainings import TrainingRecord
 
 URL_KEY = "project"  # ?project=<id> in the address bar, so a refreshed tab finds its project again
+NOT_FOUND = ("The project in the address bar was not opened: it does not exist or belongs to someone else. "
+             "Open one of your own projects, or load a table to start a new one.")
 
 
 def start(request: TrainingRequest, schema: TableSchema, resume: dict | None = None,
@@ -23,9 +25,15 @@ def start(request: TrainingRequest, schema: TableSchema, resume: dict | None = N
     project = state.get(state.PROJECT)
     store = trainings.ProjectTrainings(state.workspace(), project) if project is not None else None
     job = TrainingJob(request, rows, schema, owner_alive=state.session_alive_check(), store=store,
-                      project=project, resume=resume, job_id=job_id)
+                      project=project, resume=resume, job_id=job_id, space=_space_id())
     state.put(state.TRAIN_JOB, jobs.QUEUE.submit(job))
     return job
+
+
+def _space_id() -> str | None:
+    """Whose trainings these are: a job is found again only from the space that started it."""
+    current = state.space()
+    return current.id if current is not None else None
 
 
 def reattach() -> None:
@@ -33,7 +41,7 @@ def reattach() -> None:
     project, job = state.get(state.PROJECT), state.get(state.TRAIN_JOB)
     if project is None or (job is not None and job.active):
         return
-    running = jobs.QUEUE.find(project)
+    running = jobs.QUEUE.find(project, _space_id())
     if running is not None and running is not job:
         running.adopt(state.session_alive_check())
         state.put(state.TRAIN_JOB, running)
@@ -46,8 +54,9 @@ def restore_from_url() -> None:
     if project is None and wanted and state.get(state.DATASET) is None:
         try:
             problems = state.open_project(wanted)
-        except KeyError:
-            del st.query_params[URL_KEY]  # deleted meanwhile: start afresh rather than fail on every run
+        except KeyError:  # deleted meanwhile, or someone else's: start afresh rather than fail on every run
+            del st.query_params[URL_KEY]
+            state.put(state.NOTICE, NOT_FOUND)
             return
         except Exception as exc:  # a damaged project must not break every page of a fresh tab
             del st.query_params[URL_KEY]
@@ -70,7 +79,7 @@ def interrupted() -> list[TrainingRecord]:
         return []
     job = state.get(state.TRAIN_JOB)
     live = {job.job_id} if job is not None and job.active else set()
-    running = jobs.QUEUE.find(project)
+    running = jobs.QUEUE.find(project, _space_id())
     live |= {running.job_id} if running is not None else set()
     try:
         return trainings.unfinished(state.workspace(), project, live)

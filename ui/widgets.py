@@ -53,6 +53,7 @@ def require_dataset():
     state.collect_training()  # app.py does this too, but AppTest reruns only the page
     dataset = state.get(state.DATASET)
     if dataset is None:
+        show_notice()  # e.g. why the project in the address bar was not opened
         st.info("This step needs a table to work on. Start by loading your own file or a sample dataset"
                 + (", or reopen a recent project." if state.get(state.PROJECT) is None else "."),
                 icon=":material/info:")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # heavy (torch, scikit-learn): imported only when a project i
     from models.jobs import TrainedModel
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "workspace_data"
+PROJECT_ID = re.compile(r"[0-9a-f]{12}")  # as create_project makes them; anything else names no project
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL,
@@ -70,11 +72,27 @@ class OpenedProject:
     problems: list[str] = field(default_factory=list)  # files that could not be read back
 
 
+def default_root() -> Path:
+    """The workspace folder of this server: ``SDS_WORKSPACE``, or ``workspace_data`` beside the app."""
+    return Path(os.environ.get("SDS_WORKSPACE") or DEFAULT_ROOT)
+
+
+class ProjectNotFound(KeyError):
+    """No project of this id in this workspace (deleted, never made, or in someone else's space)."""
+
+    def __str__(self) -> str:
+        return "This project does not exist or belongs to someone else."
+
+
 class Workspace:
-    """A folder of projects. Every method opens its own connection, so any thread may call it."""
+    """A folder of projects. Every method opens its own connection, so any thread may call it.
+
+    Project ids reach the file system only after a check of their form, so an id typed into the address
+    bar can never name a folder outside this workspace's root.
+    """
 
     def __init__(self, root: str | Path | None = None) -> None:
-        self.root = Path(root or os.environ.get("SDS_WORKSPACE") or DEFAULT_ROOT)
+        self.root = Path(root or default_root())
         self.root.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db, db:
             db.executescript(SCHEMA)
@@ -84,8 +102,14 @@ class Workspace:
         db.execute("PRAGMA foreign_keys = ON")
         return db
 
+    def _path(self, project_id: str) -> Path:
+        """The project's folder (not created); raises ProjectNotFound for an id no project can have."""
+        if not isinstance(project_id, str) or not PROJECT_ID.fullmatch(project_id):
+            raise ProjectNotFound(project_id)
+        return self.root / project_id
+
     def _folder(self, project_id: str) -> Path:
-        folder = self.root / project_id
+        folder = self._path(project_id)
         (folder / "models").mkdir(parents=True, exist_ok=True)
         (folder / "exports").mkdir(exist_ok=True)
         return folder
@@ -120,7 +144,7 @@ class Workspace:
 
     def forget_data(self, project_id: str) -> None:
         """Delete the stored table (models, scores and exports stay)."""
-        folder = self.root / project_id
+        folder = self._path(project_id)
         for name in ("data.parquet", "reading.json"):
             (folder / name).unlink(missing_ok=True)
         self._update(project_id, "data_kept = 0")
@@ -157,10 +181,14 @@ class Workspace:
         self._update(project_id)
         return path
 
-    def delete_project(self, project_id: str) -> None:
+    def delete_project(self, project_id: str) -> bool:
+        """Delete a project of this workspace with its folder; False when it has no such project."""
+        folder = self._path(project_id)
         with closing(self._connect()) as db, db:
-            db.execute("DELETE FROM projects WHERE id = ?", (project_id,))
-        shutil.rmtree(self.root / project_id, ignore_errors=True)
+            deleted = db.execute("DELETE FROM projects WHERE id = ?", (project_id,)).rowcount > 0
+        if deleted:
+            shutil.rmtree(folder, ignore_errors=True)
+        return deleted
 
     def _update(self, project_id: str, assignment: str = "", values: tuple = ()) -> None:
         sets = ", ".join(filter(None, [assignment, "updated = ?"]))
@@ -180,9 +208,10 @@ class Workspace:
 
     def open_project(self, project_id: str) -> OpenedProject:
         """Read a project back; files that cannot be read are listed in ``problems`` rather than raised."""
+        folder = self._path(project_id)
         found = self.recent(1, project_id)
         if not found:
-            raise KeyError(project_id)
+            raise ProjectNotFound(project_id)
         info = found[0]
         with closing(self._connect()) as db:
             schema_json = db.execute("SELECT schema FROM projects WHERE id = ?", (project_id,)).fetchone()[0]
@@ -194,7 +223,6 @@ class Workspace:
 
         schema = TableSchema.from_json(schema_json)
         opened = OpenedProject(info, schema, None)
-        folder = self.root / project_id
         if info.data_kept:
             opened.dataset = self._dataset(folder, info.name, schema, opened.problems)
         for model_id, generator, preset, created, file, model_info in model_rows:
