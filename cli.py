@@ -204,7 +204,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 # models.registry names; listed here so that 'profile' need not import torch (a test keeps them in step)
-GENERATORS = ["autoregressive", "diffusion", "copula", "vae", "gan"]
+GENERATORS = ["autoregressive", "diffusion", "copula", "bayesnet", "vae", "gan"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from models.autoregressive import AutoregressiveGenerator
 from models.base import Generator
+from models.bayesnet import BayesNetGenerator
 from models.copula import GaussianCopula
 from models.diffusion import DiffusionGenerator
 from models.gan import ConditionalGAN
@@ -57,6 +58,17 @@ REGISTRY: dict[str, Entry] = {
         quality="Good column shapes; misses complex, non-linear patterns.",
         analogy="Like describing a crowd by each person's height and weight, plus how the two go together.",
         presets={"fast": {}, "balanced": {}, "best": {}},
+    )),
+    "bayesnet": Entry(BayesNetGenerator, Card(
+        title="Bayesian network",
+        good_at="A quick, readable model: it shows which columns go together, and it is the fast option "
+                "with differential privacy (a formal privacy guarantee).",
+        speed="Seconds",
+        quality="Keeps the main links between columns; numbers are only as fine as their ranges (bins), "
+                "and links among three or more columns at once are simplified.",
+        analogy="Like a family tree of the columns: each column is filled in from a few columns it depends on.",
+        presets={"fast": {"bins": 16, "max_parents": 1}, "balanced": {"bins": 20, "max_parents": 2},
+                 "best": {"bins": 32, "max_parents": 3, "penalty": 0.25}},
     )),
     "vae": Entry(TabularVAE, Card(
         title="Variational autoencoder (TVAE)",

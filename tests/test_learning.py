@@ -16,7 +16,7 @@ from tabular.dataset import load_dataset
 from tabular.matching import copied_rows
 
 # Settings that learn this small table within seconds each (the presets are sized for real tables).
-LEARN = {"copula": {}, "vae": {"epochs": 300, "batch_size": 100}, "gan": {"epochs": 300, "batch_size": 100},
+LEARN = {"copula": {}, "bayesnet": {}, "vae": {"epochs": 300, "batch_size": 100}, "gan": {"epochs": 300, "batch_size": 100},
          "autoregressive": {"epochs": 60, "batch_size": 200}, "diffusion": {"epochs": 120, "batch_size": 200}}
 
 
@@ -65,9 +65,16 @@ def test_generator_learns_relationships_and_copies_no_rows(name, dependent):
     assert copied_rows(synthetic, train, dataset.schema).sum() == 0
 
 
+def quick(name: str, epochs: int) -> dict:
+    """Tiny settings: a few small epochs for the networks; the Bayesian network has none to shorten."""
+    if name == "bayesnet":
+        return {}
+    return {"epochs": epochs, "batch_size": 60, **({"width": 64} if name in ("autoregressive", "diffusion") else {})}
+
+
 @pytest.mark.parametrize("name", [n for n in registry.names() if n != "copula"])
 def test_two_fits_at_once_give_the_same_rows_as_one_alone(name, mixed):
-    settings = {"epochs": 3, "batch_size": 60, **({"width": 64} if name in ("autoregressive", "diffusion") else {})}
+    settings = quick(name, epochs=3)
 
     def fit():
         model = registry.create(name, "fast", **settings)
@@ -87,7 +94,7 @@ def test_two_fits_at_once_give_the_same_rows_as_one_alone(name, mixed):
 
 @pytest.mark.parametrize("name", [n for n in registry.names() if n != "copula"])
 def test_fit_neither_reads_nor_resets_process_wide_torch_state(name, mixed):
-    settings = {"epochs": 2, "batch_size": 60, **({"width": 64} if name in ("autoregressive", "diffusion") else {})}
+    settings = quick(name, epochs=2)
     results, threads = [], torch.get_num_threads()
     for global_seed in (1, 2):
         torch.manual_seed(global_seed)  # whatever the process-wide generator holds ...
