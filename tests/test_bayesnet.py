@@ -93,7 +93,8 @@ def test_same_seed_same_model_and_rows(mixed):
                    for s in (3, 3, 4))
         pd.testing.assert_frame_equal(a.sample(200, seed=1), b.sample(200, seed=1))
         assert a.edges_ == b.edges_
-        assert not a.sample(200, seed=1).equals(c.sample(200, seed=1))
+        if privacy is not None:  # the noise comes from the fit's seed (without DP the search is exact)
+            assert not a.sample(200, seed=1).equals(c.sample(200, seed=1))
 
 
 def test_private_fit_spends_at_most_its_budget_and_still_learns(dependent):
