@@ -31,7 +31,7 @@ from models.jobs import RowSplit, TrainingRequest, train_model  # noqa: E402
 from models.synthesis import synthesize  # noqa: E402
 from tabular.privacy import EPSILON_CHOICES, PrivacySettings  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results" / "privacy.md"
+RESULTS = Path(__file__).resolve().parent / "results"  # privacy_<section>.md
 CANARY_ROWS = 100_000
 
 
@@ -131,8 +131,8 @@ def main() -> None:
         parts.append(f"## Differential privacy ({args.dp_dataset})\n\n" + markdown_table(rows))
     text = "\n\n".join(parts)
     print(text)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text + "\n")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"privacy_{args.section}.md").write_text(text + "\n")
 
 
 if __name__ == "__main__":
