@@ -89,7 +89,6 @@ class ProgressBar:
 def cmd_generate(args: argparse.Namespace) -> int:
     from models import registry
     from models.jobs import TrainingRequest, split_rows, train_model
-    from tabular.export import write_table
 
     if args.rows is not None and args.rows < 1:
         raise ModelError("--rows must be a positive number of rows.")
@@ -108,8 +107,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
               f"thread(s)" + (f"; {report.message}" if report.message else ""))
     rows = args.rows or dataset.n_rows
     synthetic = model.sample(rows, seed=args.seed)
-    write_table(synthetic, args.out, dataset.schema)
-    print(f"wrote {rows:,} synthetic rows to {args.out}", file=sys.stderr)
+    _write(synthetic, args, dataset.schema)
     if args.save_model:
         model.save(args.save_model)
         print(f"saved the model to {args.save_model}", file=sys.stderr)
@@ -118,15 +116,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from models.base import Generator
-    from tabular.export import write_table
 
     if args.rows < 1:
         raise ModelError("--rows must be a positive number of rows.")
     model = Generator.load(args.model)
     synthetic = model.sample(args.rows, seed=args.seed)
-    write_table(synthetic, args.out, model.schema_)
-    print(f"wrote {args.rows:,} synthetic rows to {args.out}", file=sys.stderr)
+    _write(synthetic, args, model.schema_)
     return 0
+
+
+def _write(synthetic, args: argparse.Namespace, schema) -> None:
+    """Write the synthetic rows (text protected from running as formulas unless --keep-formulas) and say so."""
+    from tabular.export import write_table
+    from tabular.formula_guard import note
+
+    protected = write_table(synthetic, args.out, schema, protect=not args.keep_formulas)
+    print(f"wrote {len(synthetic):,} synthetic rows to {args.out}", file=sys.stderr)
+    if protected:
+        print(f"note: {note(protected)} (--keep-formulas turns protection off.)", file=sys.stderr)
 
 
 def _evaluation(args: argparse.Namespace):
@@ -178,6 +185,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+KEEP_FORMULAS = ("write text starting with =, +, -, @, a tab or a carriage return as it is (by default CSV, TSV "
+                 "and Excel files put an apostrophe in front so that spreadsheets do not run it as a formula)")
+
 # models.registry names; listed here so that 'profile' need not import torch (a test keeps them in step)
 GENERATORS = ["autoregressive", "diffusion", "copula", "vae", "gan"]
 
@@ -205,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--budget", type=float, help="stop training after this many seconds")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--save-model", help="also save the trained model here (.pt)")
+    gen.add_argument("--keep-formulas", action="store_true", help=KEEP_FORMULAS)
     gen.set_defaults(func=cmd_generate)
 
     smp = commands.add_parser("sample", help="generate rows from a saved model, without the original data")
@@ -212,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--rows", type=int, required=True)
     smp.add_argument("--out", required=True)
     smp.add_argument("--seed", type=int)
+    smp.add_argument("--keep-formulas", action="store_true", help=KEEP_FORMULAS)
     smp.set_defaults(func=cmd_sample)
 
     for name, helptext, func in (("evaluate", "score synthetic rows against the real table", cmd_evaluate),
