@@ -164,6 +164,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _print_table(rows, [("score", "score", 30), ("value", "value", 60)])
     notes = result.notes + ([result.usefulness.summary] if result.usefulness else [])
     notes += ([result.sampling_text] if result.sampling_text else []) + (result.privacy.reasons if result.privacy else [])
+    notes += [f"membership test: {result.membership.sentence}"] if result.membership else []
     for note in notes:
         print(f"  note: {note}")
     return 0
