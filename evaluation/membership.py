@@ -77,7 +77,7 @@ class MembershipResult:
 
 
 def verdict(auc: float, rows: int) -> str:
-    """The verdict key: by the AUC, and only above guessing when the AUC is clearly more than chance on this many rows."""
+    """The verdict key: by the AUC, and above guessing only when the AUC is clearly beyond chance for ``rows``."""
     chance = math.sqrt((2 * rows + 1) / (12 * rows * rows))  # the AUC's spread under pure guessing
     if auc <= GUESSING_AUC or auc - 0.5 <= 2 * chance:
         return "guessing"

@@ -127,7 +127,8 @@ def distance_figure(privacy: PrivacyResult) -> go.Figure:
 def membership_figure(membership: MembershipResult) -> go.Figure:
     """The membership attacker's ROC curve: training rows found against unseen rows wrongly accused."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="guessing", line=dict(color="#9E9E9E", dash="dash")))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="guessing",
+                             line=dict(color="#9E9E9E", dash="dash")))
     fig.add_trace(go.Scatter(x=membership.roc_fpr, y=membership.roc_tpr, mode="lines", name="attacker",
                              line=dict(color=SYNTHETIC), hovertemplate="wrongly accused %{x:.0%}: found %{y:.0%}"
                              "<extra></extra>"))

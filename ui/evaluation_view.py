@@ -203,8 +203,8 @@ def membership_section(ev: Evaluation) -> None:
     m = ev.membership
     st.markdown("#### Could an attacker tell who was in the training data?")
     if m is None:
-        st.caption("Not measured: this evaluation had too few held-out rows, or was saved by an older version "
-                   "(delete and score it again to add it).")
+        st.caption("Not measured: this evaluation had too few held-out rows, or was scored by an older version "
+                   "of the app.")
         return
     (st.markdown if m.verdict == "guessing" else st.warning)(m.sentence)
     left, right = st.columns([2, 3])
@@ -212,7 +212,8 @@ def membership_section(ev: Evaluation) -> None:
         st.metric("Attack ROC AUC", f"{m.auc:.2f}", help="0.5 = guessing, 1.0 = always right. " + MEMBERSHIP_HELP)
         st.metric("Found at 1% wrongly accused", f"{m.tpr_at_1:.0%}", help="Share of training rows the attacker finds "
                   "while calling 1 in 100 unseen real rows a training row. Guessing finds 1%.")
-        st.metric("Found at 10% wrongly accused", f"{m.tpr_at_10:.0%}", help="The same at 10 in 100. Guessing finds 10%.")
+        st.metric("Found at 10% wrongly accused", f"{m.tpr_at_10:.0%}",
+                  help="The same at 10 in 100. Guessing finds 10%.")
         st.caption(f"{m.rows:,} training rows and {m.rows:,} unseen real rows; the stronger of two attackers is shown.")
     right.plotly_chart(plots.membership_figure(m), key="eval_membership")
 
