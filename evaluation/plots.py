@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from evaluation.features import NUMERIC_KINDS, as_labels
+from evaluation.membership import ATTACKERS, MembershipResult
 from evaluation.privacy import PrivacyResult
 from evaluation.quality import BANDS
 from tabular.schema import Kind, TableSchema
@@ -121,3 +122,17 @@ def distance_figure(privacy: PrivacyResult) -> go.Figure:
     fig.update_xaxes(title="distance to the closest training row (0 = identical)")
     fig.update_yaxes(title="share of rows", tickformat=".0%")
     return _layout(fig)
+
+
+def membership_figure(membership: MembershipResult) -> go.Figure:
+    """The membership attacker's ROC curve: training rows found against unseen rows wrongly accused."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="guessing",
+                             line=dict(color="#9E9E9E", dash="dash")))
+    fig.add_trace(go.Scatter(x=membership.roc_fpr, y=membership.roc_tpr, mode="lines", name="attacker",
+                             line=dict(color=SYNTHETIC), hovertemplate="wrongly accused %{x:.0%}: found %{y:.0%}"
+                             "<extra></extra>"))
+    fig.update_xaxes(title="unseen real rows wrongly called training rows", tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(title="training rows found", tickformat=".0%", range=[0, 1])
+    return _layout(fig, height=300, title=dict(text=f"Attacker using the {ATTACKERS[membership.attacker]}", x=0,
+                                               font=dict(size=13)))

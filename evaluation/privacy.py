@@ -110,8 +110,15 @@ def privacy_scores(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.Dat
     return result
 
 
-def verdict(result: PrivacyResult, schema: TableSchema) -> tuple[str, list[str]]:
-    """The sharing level and the plain-words reasons that set it."""
+def verdict(result: PrivacyResult, schema: TableSchema,
+            other_findings: list[tuple[int, str]] | None = None) -> tuple[str, list[str]]:
+    """The sharing level and the plain-words reasons that set it.
+
+    Args:
+        result: the distance and copy scores.
+        schema: column kinds and handling (personal-data columns learned rather than faked count).
+        other_findings: further (level, reason) findings from other checks, e.g. the membership test.
+    """
     findings: list[tuple[int, str]] = []  # (0 external, 1 company, 2 team), reason
     extra = result.exact_copies - result.holdout_copies
     if extra > EXTRA_COPIES_EXTERNAL:
@@ -125,6 +132,7 @@ def verdict(result: PrivacyResult, schema: TableSchema) -> tuple[str, list[str]]
     kept = [c.name for c in schema.columns if c.is_personal and c.handling is Handling.SYNTHESIZE]
     if kept:
         findings.append((1, f"Personal-data columns are learned rather than faked: {', '.join(kept)}."))
+    findings += other_findings or []
     if not findings:
         return "external", ["No copied rows beyond chance, and synthetic rows are no closer to the training "
                             "rows than unseen real rows are."]

@@ -86,7 +86,7 @@ def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFr
         parts += ["<h2>Column pair trends</h2><p>How strongly columns go together (0 = unrelated, 1 = fully).</p>",
                   fig(plots.association_figure(names, real_m, synth_m)),
                   f"<p>{html.escape(weakest_pairs(q))}</p>"]
-    parts += _privacy_section(p, fig)
+    parts += _privacy_section(p, fig) + _membership_section(evaluation.membership, p is not None, fig)
     if evaluation.validity:
         parts += ["<h2>Validity</h2>", _table(evaluation.validity.columns, [
             ("column", "column"), ("metric", "check"), ("score", "score"), ("missing_real", "missing (real)"),
@@ -123,3 +123,19 @@ def _privacy_section(p, fig) -> list[str]:
             _card("Nearest-neighbour ratio", f"{p.nndr:.2f}", f"unseen real rows: {p.nndr_holdout:.2f}"),
             _card("DCR overfitting protection", _pct(p.dcr_overfitting_protection, 0), "sdmetrics, 100% best"),
             "</div>", fig(plots.distance_figure(p))]
+
+
+def _membership_section(m, have_holdout: bool, fig) -> list[str]:
+    """Could an attacker holding the synthetic data tell who was in the training data?"""
+    if not have_holdout:
+        return []
+    head = "<h3>Could an attacker tell who was in the training data?</h3>"
+    if m is None:
+        return [head, "<p class='muted'>Not measured: too few held-out rows, or scored by an older version.</p>"]
+    return [head, f"<p>{html.escape(m.sentence)}</p><div class='cards'>",
+            _card("Attack ROC AUC", f"{m.auc:.2f}", "0.5 = guessing"),
+            _card("Found at 1% wrongly accused", _pct(m.tpr_at_1, 0), "guessing finds 1%"),
+            _card("Found at 10% wrongly accused", _pct(m.tpr_at_10, 0), "guessing finds 10%"),
+            "</div>", f"<p class='muted'>{m.rows:,} training rows and {m.rows:,} unseen real rows, each scored by "
+            "how close it sits to the synthetic data; the stronger of two attackers is shown.</p>",
+            fig(plots.membership_figure(m))]

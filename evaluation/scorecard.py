@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from evaluation.features import sample_rows
-from evaluation.privacy import LEVELS, PrivacyResult, privacy_scores
+from evaluation.membership import MembershipResult, membership_risk
+from evaluation.privacy import LEVELS, PrivacyResult, privacy_scores, verdict
 from evaluation.quality import QualityResult, ValidityResult, quality_scores, validity_scores
 from evaluation.utility import UsefulnessResult, detection_auc, ml_usefulness, target_candidates
 from tabular.schema import TableSchema
@@ -28,6 +29,8 @@ class EvaluationSettings:
     detection_rows: int = 5_000  # rows per side for the real-versus-synthetic classifier
     privacy_rows: int = 3_000  # rows per side for distances to the closest record (also capped by the holdout)
     ml_rows: int = 10_000  # training rows for the usefulness test (scored on every holdout row)
+    attack_rows: int = 2_000  # training rows and as many unseen rows for the membership test (capped by the holdout)
+    attack_synthetic_rows: int = 5_000  # synthetic rows the membership attacker searches
     seed: int = 0
 
 
@@ -47,6 +50,7 @@ class Evaluation:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     sampling: list[dict] = field(default_factory=list)  # check, rows (per table), of (rows there were)
+    membership: MembershipResult | None = None  # None: no holdout, too few rows, or saved before the test existed
 
     @property
     def sampling_text(self) -> str:
@@ -59,7 +63,7 @@ class Evaluation:
 
     def summary(self) -> dict:
         """The headline numbers (the keys `cli.py evaluate --json` prints)."""
-        p, u = self.privacy, self.usefulness
+        p, u, m = self.privacy, self.usefulness, self.membership
         return {
             "quality": self.quality.quality, "band": self.quality.band,
             "column_shapes": self.quality.column_shapes, "column_pair_trends": self.quality.column_pair_trends,
@@ -73,6 +77,9 @@ class Evaluation:
             "distance_ratio": p.distance_ratio if p else None, "nndr": p.nndr if p else None,
             "dcr_overfitting_protection": p.dcr_overfitting_protection if p else None,
             "privacy_verdict": LEVELS[p.verdict] if p else None,
+            "membership_auc": m.auc if m else None, "membership_tpr_at_1pct_fpr": m.tpr_at_1 if m else None,
+            "membership_tpr_at_10pct_fpr": m.tpr_at_10 if m else None,
+            "membership_verdict": m.sentence if m else None,
             "sampled_checks": "; ".join(f"{s['check']}: {s['rows']} of {s['of']} rows" for s in self.sampling) or None,
         }
 
@@ -85,17 +92,18 @@ class Evaluation:
         def build(kind, value):
             return kind(**value) if value is not None else None
 
-        usefulness = data.get("usefulness")
+        usefulness, membership = data.get("usefulness"), data.get("membership")
         return cls(quality=QualityResult(**data["quality"]), validity=build(ValidityResult, data["validity"]),
                    detection_auc=data["detection_auc"],
                    usefulness=UsefulnessResult.from_dict(usefulness) if usefulness else None,
                    privacy=build(PrivacyResult, data["privacy"]), sampling=data.get("sampling", []),
+                   membership=MembershipResult.from_dict(membership) if membership else None,
                    **{k: data[k] for k in ("rows_real", "rows_synthetic", "rows_holdout", "sampled", "seconds",
                                            "notes")})
 
 
 def _sampling(s: EvaluationSettings, train: pd.DataFrame, synthetic: pd.DataFrame,
-              privacy: PrivacyResult | None) -> list[dict]:
+              privacy: PrivacyResult | None, membership: MembershipResult | None) -> list[dict]:
     """The checks that looked at fewer rows than the tables have, with how many."""
     of = max(len(train), len(synthetic))
     used = [("quality and validity", min(s.quality_rows, of)),
@@ -103,6 +111,8 @@ def _sampling(s: EvaluationSettings, train: pd.DataFrame, synthetic: pd.DataFram
     if privacy is not None:
         used += [("ML usefulness (training rows)", min(s.ml_rows, of)),
                  ("distances to real rows", privacy.rows_used)]
+    if membership is not None:
+        used.append(("membership test (per side)", membership.rows))
     return [{"check": check, "rows": int(rows), "of": int(of)} for check, rows in used if rows < of]
 
 
@@ -132,18 +142,23 @@ def evaluate(train: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
     validity = validity_scores(real_q, synth_q, schema)
     report(2, steps, "Training a classifier to tell real from synthetic")
     detection = detection_auc(train, synthetic, schema, s.detection_rows, s.seed)
-    usefulness = privacy = None
+    usefulness = privacy = membership = None
     if have_holdout:
         target = target if target in target_candidates(schema) else next(iter(target_candidates(schema)), None)
         report(3, steps, f"Training models on real and on synthetic rows to predict '{target}'" if target
                else "No column to predict for ML usefulness")
         usefulness = ml_usefulness(train, holdout, synthetic, schema, target, s.ml_rows, s.seed) if target else None
-        report(4, steps, "Looking for copied rows and measuring distances to real rows")
+        report(4, steps, "Looking for copied rows, measuring distances to real rows and testing whether an "
+               "attacker could tell who was in the training data")
         privacy = privacy_scores(train, holdout, synthetic, schema, s.privacy_rows, s.seed)
+        membership = membership_risk(train, holdout, synthetic, schema, s.attack_rows, s.attack_synthetic_rows,
+                                     s.seed)
+        if membership is not None:  # a clear membership signal lowers the sharing level too
+            privacy.verdict, privacy.reasons = verdict(privacy, schema, membership.findings())
     else:
         notes.append("No held-out real rows were given, so privacy distances and ML usefulness were skipped.")
     report(steps, steps, "Done")
-    sampling = _sampling(s, train, synthetic, privacy)
+    sampling = _sampling(s, train, synthetic, privacy, membership)
     return Evaluation(quality, validity, detection, usefulness, privacy, len(train), len(synthetic),
                       len(holdout) if holdout is not None else 0, bool(sampling), time.perf_counter() - start, notes,
-                      sampling)
+                      sampling, membership)

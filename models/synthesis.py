@@ -25,6 +25,7 @@ class SynthesisResult:
     requested: int
     copies_removed: int = 0  # synthetic rows equal to a real row, dropped and replaced
     values_replaced: int = 0  # new IDs or fake values that equalled a real value, redrawn
+    protected_cells: int = 0  # text cells the written file keeps from running as formulas (tabular.formula_guard)
     notes: list[str] = field(default_factory=list)
 
 

@@ -49,11 +49,13 @@ else:
                "values made up, but one could by chance equal a real value. Load the table (or open a project that "
                "kept it) for these checks.")
 
+protect = view.protection_choice()
+
 task = state.get(state.EXPORT_TASK)
 if st.button("Generate", key="export_generate", type="primary", icon=":material/auto_awesome:",
              disabled=task is not None and task.active):
     task = BackgroundTask("Generation", view.export_work(trained, int(rows), int(seed), file_format, real,
-                                                         drop and real is not None), owner=trained.model_id)
+                                                         drop and real is not None, protect), owner=trained.model_id)
     state.put(state.EXPORT_TASK, task)
     st.rerun()  # redraw with the button disabled while the rows are made
 if task is not None and task.owner == trained.model_id:

@@ -13,11 +13,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tabular.dates import format_datetimes, is_date_only, stored_timestamps, zone_name
+from tabular.formula_guard import guarded, neutralise
 from tabular.parsing import STRING, format_number, numeric_labels
 from tabular.schema import ColumnFormat, ColumnSpec, Kind, TableSchema
 from tabular.text_reader import DELIMITERS  # the field separators the reader tells apart
 
 FORMATS = {".csv": "CSV", ".tsv": "TSV", ".txt": "TSV", ".xlsx": "Excel", ".parquet": "Parquet"}
+SPREADSHEET_FORMATS = ("CSV", "TSV", "Excel")  # the ones formula protection applies to; Parquet is left as is
+TYPED_KINDS = (Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.DATETIME, Kind.YES_NO)  # never text, never protected
 
 
 def file_stem(name: str) -> str:
@@ -116,18 +119,52 @@ def _ambiguous(text: pd.DataFrame, sep: str) -> bool:
     return any(text[name].dropna().astype(str).str.contains(pattern, regex=True).any() for name in text.columns)
 
 
-def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str) -> bytes:
-    """The table as the bytes of a CSV, TSV, Excel or Parquet file."""
+def text_columns(frame: pd.DataFrame, schema: TableSchema) -> list[str]:
+    """Columns holding text (categories, IDs, fake values, free text): the only ones formula protection touches."""
+    def is_text(name) -> bool:
+        values = frame[name]
+        typed = (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+                 or pd.api.types.is_datetime64_any_dtype(values))
+        return schema.column(name).kind not in TYPED_KINDS and not typed
+    return [name for name in frame.columns if is_text(name)]
+
+
+def protected_cells(frame: pd.DataFrame, schema: TableSchema, file_format: str) -> int:
+    """How many text cells a protected export of this format changes (see ``tabular.formula_guard``)."""
+    if file_format not in SPREADSHEET_FORMATS:
+        return 0
+    return int(sum(guarded(frame[name]).sum() for name in text_columns(frame, schema)))
+
+
+def _protected(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The table with formula-like text in the named columns neutralised."""
+    table = table.copy()
+    for name in names:
+        table[name] = neutralise(table[name])
+    return table
+
+
+def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str, protect: bool = True) -> bytes:
+    """The table as the bytes of a CSV, TSV, Excel or Parquet file.
+
+    Args:
+        frame: typed synthetic rows.
+        schema: the real table's schema (formats, kinds).
+        file_format: "CSV", "TSV", "Excel" or "Parquet".
+        protect: put an apostrophe before text that a spreadsheet could run as a formula (CSV, TSV and
+            Excel; see ``tabular.formula_guard``); Parquet is never changed.
+    """
     buffer = io.BytesIO()
+    guard = text_columns(frame, schema) if protect else []
     if file_format in ("CSV", "TSV"):
         decimal_comma = any(schema.column(c).format.decimal_sep == "," for c in frame.columns)
         sep = "\t" if file_format == "TSV" else (";" if decimal_comma else ",")
-        text = as_written(frame, schema)
+        text = _protected(as_written(frame, schema), guard)
         quoting = csv.QUOTE_ALL if _ambiguous(text, sep) else csv.QUOTE_MINIMAL
         text.to_csv(buffer, index=False, sep=sep, quoting=quoting)
     elif file_format == "Excel":
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            _excel_frame(frame, schema).to_excel(writer, index=False, sheet_name="synthetic")
+            _protected(_excel_frame(frame, schema), guard).to_excel(writer, index=False, sheet_name="synthetic")
     elif file_format == "Parquet":
         pq.write_table(parquet_table(frame, schema), buffer)
     else:
@@ -135,14 +172,18 @@ def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str) -> b
     return buffer.getvalue()
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, schema: TableSchema) -> None:
-    """Write to a file whose ending (.csv, .tsv, .xlsx, .parquet) picks the format."""
+def write_table(frame: pd.DataFrame, path: str | Path, schema: TableSchema, protect: bool = True) -> int:
+    """Write to a file whose ending (.csv, .tsv, .xlsx, .parquet) picks the format.
+
+    Returns how many text cells were protected from running as formulas (see ``table_bytes``).
+    """
     path = Path(path)
     file_format = FORMATS.get(path.suffix.lower())
     if file_format is None:
         raise ExportError(f"Cannot tell the format from '{path.name}': end the name with .csv, .tsv, .xlsx "
                           "or .parquet.")
     try:
-        path.write_bytes(table_bytes(frame, schema, file_format))
+        path.write_bytes(table_bytes(frame, schema, file_format, protect))
     except OSError as exc:
         raise ExportError(f"Could not write {path}: {exc.strerror or exc}.") from exc
+    return protected_cells(frame, schema, file_format) if protect else 0

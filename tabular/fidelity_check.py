@@ -9,6 +9,8 @@ import pyarrow.parquet as pq
 
 from tabular.dates import is_date_only, zone_of
 from tabular.errors import DataReadError
+from tabular.export import SPREADSHEET_FORMATS, TYPED_KINDS
+from tabular.formula_guard import restore
 from tabular.infer import convert_column, infer_column
 from tabular.io import read_table
 from tabular.parsing import numeric_labels
@@ -24,22 +26,26 @@ TEXT_FORMATS = ("CSV", "TSV")
 SAMPLE_DRIFT = {Kind.CATEGORY: (Kind.YES_NO, Kind.CONSTANT, Kind.IDENTIFIER), Kind.WHOLE_NUMBER: (Kind.IDENTIFIER,)}
 
 
-def export_problems(content: bytes, file_format: str, schema: TableSchema) -> list[str]:
+def export_problems(content: bytes, file_format: str, schema: TableSchema, protected: bool = True) -> list[str]:
     """What is wrong with an exported file, compared with the real table it copies (empty when faithful).
 
-    The file is read back with the app's own reader and each column checked against the real column's
-    spec: values of its kind, in its range, written the way the real file wrote them, of the same kind when
-    read afresh, and (for Parquet) stored with the same type.
+    The file is read back with the app's own reader, text protected from running as formulas is restored
+    (``tabular.formula_guard``), and each column checked against the real column's spec: values of its kind,
+    in its range, written the way the real file wrote them, of the same kind when read afresh, and (for
+    Parquet) stored with the same type.
 
     Args:
         content: the bytes of the exported file.
         file_format: "CSV", "TSV", "Excel" or "Parquet".
         schema: the schema of the real table the synthetic one was made from.
+        protected: whether the export was written with formula protection on (the default).
     """
     try:
         frame = read_table(content, FILE_NAMES[file_format]).frame
     except DataReadError as exc:
         return [f"The {file_format} file cannot be read back: {exc.message}"]
+    if protected and file_format in SPREADSHEET_FORMATS:
+        frame = restored(frame, schema)
     kept = [c.name for c in schema.columns if c.handling is not Handling.DROP]
     problems = [] if list(frame.columns) == kept else [
         f"The columns are {', '.join(map(str, frame.columns))}; expected {', '.join(kept)}."]
@@ -50,6 +56,15 @@ def export_problems(content: bytes, file_format: str, schema: TableSchema) -> li
     if file_format == "Parquet":
         problems += parquet_type_problems(content, schema)
     return problems
+
+
+def restored(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """A read-back export with protected text cells as they were before protection (text columns only)."""
+    frame = frame.copy()
+    for spec in schema.columns:
+        if spec.name in frame.columns and spec.kind not in TYPED_KINDS:
+            frame[spec.name] = restore(frame[spec.name])
+    return frame
 
 
 def column_problems(raw: pd.Series, spec: ColumnSpec, as_text: bool) -> list[str]:

@@ -112,6 +112,9 @@ def test_evaluate_json_and_report(tmp_path):
     for key in ("ml_real_score", "ml_synthetic_score", "ml_trivial_guess"):  # both models' scores, and the guess
         assert isinstance(scores[key], float), key
     assert scores["ml_usefulness"] is None or 0 <= scores["ml_usefulness"] <= 1
+    assert 0 <= scores["membership_auc"] <= 1 and "training data" in scores["membership_verdict"]
+    plain = run_cli("evaluate", str(real), str(synthetic), "--holdout", str(holdout))
+    assert plain.returncode == 0 and "note: membership test: An attacker" in plain.stdout
     out = tmp_path / "report.html"
     reported = run_cli("report", str(real), str(synthetic), "--out", str(out))
     assert reported.returncode == 0 and "wrote the report" in reported.stderr

@@ -214,8 +214,9 @@ def test_sampled_checks_are_recorded_and_said(data, evaluated):
     assert used["distances to real rows"] == (200, len(train)) and result.sampled
     assert f"quality and validity on 500 of {len(train):,} rows" in result.sampling_text
     assert result.sampling_text in html_report(result, train, train, schema)
-    full = evaluated[0]  # default settings: only the distances are capped, by the holdout's 400 rows
-    assert full.sampling == [{"check": "distances to real rows", "rows": 400, "of": len(train)}]
+    full = evaluated[0]  # default settings: only the distances and the membership test are capped, by the holdout
+    assert full.sampling == [{"check": "distances to real rows", "rows": 400, "of": len(train)},
+                             {"check": "membership test (per side)", "rows": 400, "of": len(train)}]
 
 
 @pytest.mark.parametrize("score, name", [(0.95, "Excellent"), (0.9, "Excellent"), (0.85, "Good"), (0.75, "Fair"),

@@ -61,6 +61,9 @@ def test_evaluate_scores_in_background_then_shows_verdicts(project):
     assert metrics["Trained on real rows"] == f"{u.real_score:.2f}"
     assert metrics["Trained on synthetic rows"] == f"{u.synthetic_score:.2f}"
     assert evaluation.sampling and evaluation.sampling_text in [c.value for c in at.caption]  # 60 holdout rows
+    m = evaluation.membership  # who was in the training data: in the headline, with its figures under Privacy
+    assert any(m.sentence in x.value and "Who was in the training data?" in x.value for x in at.markdown)
+    assert metrics["Attack ROC AUC"] == f"{m.auc:.2f}" and m.rows == 60
     weakest = min((p for p in evaluation.quality.pairs if p["score"] is not None), key=lambda p: p["score"])
     hint = next(m.value for m in at.markdown if "reproduced least well" in m.value)
     assert f"{weakest['column_1']} × {weakest['column_2']}" in hint

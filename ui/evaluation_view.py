@@ -20,6 +20,9 @@ from tabular.export import file_stem
 from ui import state
 
 CHART_ROWS = 5000  # rows per side kept for the charts
+MEMBERSHIP_HELP = ("An attacker holding the synthetic data scores equal numbers of training rows and unseen real rows "
+                   "by how close each sits to a synthetic row, and tries to tell them apart. ROC AUC 0.5 means "
+                   "guessing, 1.0 always right. See the *Privacy* tab.")
 VERDICT_ICONS = {"external": ":material/check_circle:", "company": ":material/warning:", "team": ":material/block:"}
 
 
@@ -68,6 +71,8 @@ def headline(ev: Evaluation, trained) -> None:
         if p is not None:
             box = {"external": st.success, "company": st.warning, "team": st.error}[p.verdict]
             box(f"**Privacy: {LEVELS[p.verdict]}.** {p.reasons[0]}", icon=VERDICT_ICONS[p.verdict])
+        if ev.membership is not None:
+            st.markdown(f"**Who was in the training data?** {ev.membership.sentence}", help=MEMBERSHIP_HELP)
         m = st.columns(4)
         m[0].metric("Column shapes", f"{100 * q.column_shapes:.0f}%", help="How closely each column's values match.")
         m[1].metric("Pair trends", f"{100 * q.column_pair_trends:.0f}%", help="How well columns move together.")
@@ -190,6 +195,27 @@ def privacy_section(ev: Evaluation) -> None:
     m[4].metric("DCR protection", "n/a" if p.dcr_overfitting_protection is None else
                 f"{100 * p.dcr_overfitting_protection:.0f}%", help="sdmetrics' DCROverfittingProtection (100% best).")
     st.plotly_chart(plots.distance_figure(p), key="eval_distances")
+    membership_section(ev)
+
+
+def membership_section(ev: Evaluation) -> None:
+    """Could an attacker holding the synthetic data tell who was in the training data?"""
+    m = ev.membership
+    st.markdown("#### Could an attacker tell who was in the training data?")
+    if m is None:
+        st.caption("Not measured: this evaluation had too few held-out rows, or was scored by an older version "
+                   "of the app.")
+        return
+    (st.markdown if m.verdict == "guessing" else st.warning)(m.sentence)
+    left, right = st.columns([2, 3])
+    with left:
+        st.metric("Attack ROC AUC", f"{m.auc:.2f}", help="0.5 = guessing, 1.0 = always right. " + MEMBERSHIP_HELP)
+        st.metric("Found at 1% wrongly accused", f"{m.tpr_at_1:.0%}", help="Share of training rows the attacker finds "
+                  "while calling 1 in 100 unseen real rows a training row. Guessing finds 1%.")
+        st.metric("Found at 10% wrongly accused", f"{m.tpr_at_10:.0%}",
+                  help="The same at 10 in 100. Guessing finds 10%.")
+        st.caption(f"{m.rows:,} training rows and {m.rows:,} unseen real rows; the stronger of two attackers is shown.")
+    right.plotly_chart(plots.membership_figure(m), key="eval_membership")
 
 
 def validity_section(ev: Evaluation) -> None:
@@ -216,12 +242,15 @@ def leaderboard() -> None:
                      "Quality": s.get("quality"), "Detection AUC": s.get("detection_auc"),
                      "ML synthetic / real": _ml_pair(state.evaluations()[model_id].usefulness)
                      if model_id in state.evaluations() else None, "Closer to training": s.get("dcr_share"),
+                     "Membership AUC": s.get("membership_auc"),
                      "Privacy": s.get("privacy_verdict") or "not evaluated yet"})
     table = pd.DataFrame(rows).sort_values("Quality", ascending=False, na_position="last")
     st.dataframe(table.drop(columns="id"), hide_index=True, column_config={
         "Quality": st.column_config.ProgressColumn("Quality", format="percent", min_value=0, max_value=1),
         "Detection AUC": st.column_config.NumberColumn(format="%.2f"),
-        "Closer to training": st.column_config.NumberColumn(format="percent")})
+        "Closer to training": st.column_config.NumberColumn(format="percent"),
+        "Membership AUC": st.column_config.NumberColumn(format="%.2f", help="How well an attacker tells training "
+                                                        "rows from unseen ones (0.5 = guessing)")})
     ids = list(table["id"])
     current = state.get(state.MODEL)
     choice = st.selectbox("Use this generator for the Evaluate and Export steps", ids,

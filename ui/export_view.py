@@ -10,7 +10,8 @@ from models.base import Generator, ModelError
 from models.jobs import TrainedModel
 from models.synthesis import synthesize
 from models.training import TrainingReport
-from tabular.export import as_written, table_bytes
+from tabular.export import as_written, protected_cells, table_bytes
+from tabular.formula_guard import note as protection_note
 from ui import state
 
 FORMATS = {"CSV": ("csv", "text/csv"), "Parquet": ("parquet", "application/octet-stream"),
@@ -24,14 +25,16 @@ def real_rows_for(trained, dataset):
     return dataset.typed_as(trained.model.schema_)
 
 
-def export_work(trained, rows: int, seed: int, file_format: str, real, drop_copies: bool):
-    """The worker's body: generate in chunks, filter, and write the file's bytes."""
+def export_work(trained, rows: int, seed: int, file_format: str, real, drop_copies: bool, protect: bool = True):
+    """The worker's body: generate in chunks, filter, and write the file's bytes (formulas neutralised if asked)."""
     def work(progress):
         result = synthesize(trained.model, rows, seed=seed, real=real, drop_copies=drop_copies,
                             on_progress=lambda made, want: progress(0.9 * made / max(want, 1),
                                                                     f"{made:,} of {want:,} rows made"))
         progress(0.92, f"Writing the {file_format} file")
-        return result, table_bytes(result.frame, trained.model.schema_, file_format), file_format
+        schema = trained.model.schema_
+        result.protected_cells = protected_cells(result.frame, schema, file_format) if protect else 0
+        return result, table_bytes(result.frame, schema, file_format, protect), file_format
     return work
 
 
@@ -47,11 +50,22 @@ def result_panel(result, content: bytes, file_format: str, file_name: str, schem
                    "drawn again.")
     for note in result.notes:
         st.warning(note, icon=":material/warning:")
+    if result.protected_cells:
+        st.info(protection_note(result.protected_cells), icon=":material/shield:")
     st.dataframe(as_written(frame.head(20), schema), hide_index=True)
     mime = FORMATS[file_format][1]
     st.download_button(f"Download {file_name} ({len(content) / 1e6:.1f} MB)", content, file_name=file_name,
                        mime=mime, key="export_download", type="primary", icon=":material/download:",
                        on_click="ignore")
+
+
+def protection_choice() -> bool:
+    """The advanced switch for formula protection (on by default)."""
+    with st.expander("Advanced", icon=":material/tune:"):
+        return st.checkbox("Protect spreadsheet users from formulas", value=True, key="export_protect",
+                           help="Text that starts with =, +, -, @ or a tab could run as a formula when the CSV or "
+                                "Excel file is opened in a spreadsheet, so such values get an apostrophe (') in "
+                                "front; numbers, dates and Parquet files are never changed.")
 
 
 def model_download(trained, base_name: str) -> None:
