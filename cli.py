@@ -97,14 +97,10 @@ def _privacy(args: argparse.Namespace):
 
 def privacy_summary(model) -> str:
     """One line on how the model protects people, for the command line."""
-    from tabular.privacy import strength
+    from tabular.privacy import describe
 
-    settings = model.privacy_
-    parts = [f"protections {'on' if settings.protect else 'OFF'}"]
-    if model.epsilon_spent is not None:
-        parts.append(f"differential privacy: epsilon {model.epsilon_spent:.2f} spent "
-                     f"({strength(model.epsilon_spent).word}), delta {model.ledger_.delta:.1e}")
-    return "privacy: " + "; ".join(parts)
+    ledger = getattr(model, "ledger_", None)
+    return "privacy: " + describe(model.privacy_, model.epsilon_spent, ledger.delta if ledger is not None else None)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

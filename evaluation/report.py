@@ -54,7 +54,7 @@ class _Figures:
 
 
 def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
-                title: str = "Synthetic data report", subtitle: str = "") -> str:
+                title: str = "Synthetic data report", subtitle: str = "", privacy: str = "") -> str:
     """The whole report as one HTML document.
 
     Args:
@@ -64,11 +64,13 @@ def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFr
         schema: column kinds, for the charts.
         title: the heading, e.g. the dataset's name.
         subtitle: one line under the heading, e.g. the generator used.
+        privacy: how the generator was protected (``tabular.privacy.describe``), when known.
     """
     q, p, fig = evaluation.quality, evaluation.privacy, _Figures()
     summary = evaluation.summary()
     parts = [f"<h1>{html.escape(title)}</h1><p class='muted'>{html.escape(subtitle)} · generated "
              f"{time.strftime('%Y-%m-%d %H:%M')} by Synthetic Data Studio</p>",
+             *([f"<p><b>Privacy.</b> {html.escape(privacy)}</p>"] if privacy else []),
              f"<h2>Quality: {100 * q.quality:.0f} / 100 ({q.band})</h2><p>Fit for {html.escape(q.fit_for)}.</p>",
              fig(plots.quality_gauge(q.quality)), "<div class='cards'>",
              _card("Column shapes", _pct(q.column_shapes), "each column's distribution"),

@@ -119,3 +119,16 @@ def strength(epsilon: float) -> Strength:
                                     "and the main patterns of the table are kept.")
     return Strength("weak", "A formal guarantee, but a loose one: patterns come through well, and an attacker "
                             "could learn somewhat more about individuals than with a smaller budget.")
+
+
+def describe(settings: PrivacySettings, spent: float | None, delta: float | None) -> str:
+    """One plain sentence on how a model was protected (for the Train step, the report and the CLI)."""
+    parts = ["Privacy protections were on (rare categories pooled, extremes clipped, no exact real value kept)"
+             if settings.protect else "Privacy protections were OFF (rare values and extremes may be kept)"]
+    if spent is not None:
+        word = strength(settings.epsilon or spent).word
+        parts.append(f"differential privacy spent epsilon {spent:.2f} of {settings.epsilon:g} ({word}; "
+                     f"delta {delta:.0e})")
+    else:
+        parts.append("no differential privacy")
+    return "; ".join(parts) + "."

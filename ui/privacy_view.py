@@ -6,7 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from models import registry
-from tabular.privacy import DEFAULT_CLIP_SHARE, DEFAULT_MIN_COUNT, EPSILON_CHOICES, PrivacySettings, strength
+from tabular.privacy import (
+    DEFAULT_CLIP_SHARE,
+    DEFAULT_MIN_COUNT,
+    EPSILON_CHOICES,
+    PrivacySettings,
+    describe,
+    strength,
+)
 from tabular.protection import effects
 
 PROTECTIONS = (
@@ -73,10 +80,5 @@ def train_step_choice(generator: str) -> dict:
 
 def privacy_line(model) -> str:
     """One sentence on how a trained model protects people."""
-    settings = model.privacy_
-    parts = ["Privacy protections were on" if settings.protect else "Privacy protections were **off**"]
-    if model.epsilon_spent is not None:
-        word = strength(settings.epsilon or model.epsilon_spent).word
-        parts.append(f"differential privacy spent epsilon **{model.epsilon_spent:.2f}** of {settings.epsilon:g} "
-                     f"({word}; delta {model.ledger_.delta:.0e})")
-    return "; ".join(parts) + "."
+    ledger = getattr(model, "ledger_", None)
+    return describe(model.privacy_, model.epsilon_spent, ledger.delta if ledger is not None else None)
