@@ -89,7 +89,6 @@ if personal:
     st.warning(f"Personal data found in {', '.join(personal)}. These columns will hold realistic fake values "
                "in the synthetic copy, never the real ones.", icon=":material/lock:")
 show_notice()
-data_step_summary(dataset)
 
 st.markdown("**What we understood.** Check each column's kind and what should happen to it; "
             "change either cell if it is not right.")
@@ -105,6 +104,7 @@ with st.expander("Look closer at a column", expanded=False, icon=":material/bar_
                + (f" {spec.invalid_count:,} values did not fit this kind and count as missing."
                   if spec.invalid_count else ""))
 
+data_step_summary(dataset)
 st.download_button("Download these settings (JSON)", schema.to_json(), file_name=f"{dataset.name}.schema.json",
                    mime="application/json", key="data_download_schema", icon=":material/settings:")
 st.page_link("pages/train.py", label="Next: train a generator", icon=":material/arrow_forward:")
