@@ -116,14 +116,15 @@ class MinibatchGenerator(Generator):
         return total / max(steps, 1)
 
     def _private_epoch(self, tensors, private: PrivateTrainer, schedule, session) -> float:
-        """An epoch of DP-SGD steps on Poisson batches (full precision, so that clipping is exact)."""
+        """An epoch of DP-SGD steps on Poisson batches."""
         self._train_mode(True)
         total, steps = 0.0, 0
         for _ in range(private.plan.steps_per_epoch):
             pick = private.draw(self.rng_, len(tensors[0]), self.device_)
             losses = None
             if len(pick):
-                losses = self._loss(*(t[pick] for t in tensors), generator=self.torch_rng_, rows_of=private.rows_of)
+                with autocast(self.device_):
+                    losses = self._loss(*(t[pick] for t in tensors), generator=self.torch_rng_, rows_of=private.rows_of)
             mean = private.step(losses)
             _advance(schedule)
             if mean is not None:

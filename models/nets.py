@@ -45,13 +45,13 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
                 masks: torch.Tensor | None = None) -> torch.Tensor:
-        """``masks``: the dropout of each hidden layer given as [layers - 1, width] factors (0 or 1 / (1 - p))
-        instead of drawn from ``generator`` (for torch.func, which cannot draw from a generator)."""
+        """``masks``: the dropout of the hidden layers given as [rows, layers - 1, width] factors (0 or
+        1 / (1 - p), see ``dropout_masks``) instead of drawn from ``generator``."""
         for i, layer in enumerate(self.layers):
             x = layer(x)
             if i < len(self.layers) - 1:
                 x = F.leaky_relu(x, self.slope) if self.slope is not None else F.relu(x)
-                x = dropout(x, self.p, generator, self.training) if masks is None else x * masks[i]
+                x = dropout(x, self.p, generator, self.training) if masks is None else x * masks[:, i]
         return x
 
     def dropout_masks(self, rows: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:

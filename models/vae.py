@@ -91,9 +91,9 @@ class TabularVAE(Generator):
         finally:
             finish_private(self, private, session)
 
-    def _forward(self, x: torch.Tensor, mixed: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Code mean, code log-variance and the decoder's raw output for rows ``x`` (one random code each)."""
-        with autocast(self.device_, enabled=mixed):  # matrix products in bfloat16 where the hardware is fast at it
+        with autocast(self.device_):  # matrix products in bfloat16 where the hardware is fast at it
             mu, log_var = (part.float() for part in self.encoder_net_(x))
             noise = torch.randn(mu.shape, generator=self.torch_rng_, device=self.device_)
             raw = self.decoder_net_(mu + noise * torch.exp(0.5 * log_var)).float()
@@ -125,7 +125,7 @@ class TabularVAE(Generator):
 
     def _private_epoch(self, tensors: tuple[torch.Tensor, ...], private: PrivateTrainer,
                        session: TrainingSession) -> dict[str, float]:
-        """An epoch of DP-SGD steps on Poisson batches (full precision, so that clipping is exact)."""
+        """An epoch of DP-SGD steps on Poisson batches."""
         self.encoder_net_.train(), self.decoder_net_.train()
         sums, steps = {"reconstruction": 0.0, "kl": 0.0}, 0
         for _ in range(private.plan.steps_per_epoch):
@@ -134,7 +134,7 @@ class TabularVAE(Generator):
                 private.step(None)
             else:
                 x, codes, present = (t[pick] for t in tensors)
-                mu, log_var, raw = self._forward(x, mixed=False)
+                mu, log_var, raw = self._forward(x)
                 log_sigma = private.rows_of(self.decoder_net_.log_sigma, len(x))
                 rec = self.spans_.reconstruction_loss(raw, x, codes, present, log_sigma, per_row=True)
                 kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp(), dim=1)
