@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from models.base import Generator
 from models.compute import autocast
 from models.nets import MLP, Residual, SpanIndex
-from models.private_training import PrivateTrainer, finish_private, per_sample_gradients, private_trainer
+from models.private_training import PrivateTrainer, finish_private, private_trainer
 from models.training import TrainingSession
 from tabular.encoding import Span, TableEncoder
 
@@ -169,11 +170,11 @@ class ConditionalGAN(Generator):
         return {"generator": self.generator_net_, "critic": self.critic_net_}
 
     def _fit(self, data: np.ndarray, session: TrainingSession) -> None:
-        cfg, private = self.config, self.privacy_.private
-        if private:
+        cfg, private, codes = self.config, self.privacy_.private, None
+        if private:  # each real row's category in every conditioned column, for conditions of its own
             self.sampler_ = SharedConditions(self.encoder_.spans_, self.encoder_, len(data), self.rng_)
-            self.codes_ = np.column_stack([data[:, s.start:s.stop].argmax(1) for s in self.sampler_.spans]
-                                          or [np.zeros(len(data), dtype=np.int64)])
+            codes = np.column_stack([data[:, s.start:s.stop].argmax(1) for s in self.sampler_.spans]
+                                    or [np.zeros(len(data), dtype=np.int64)])
         else:
             self.sampler_ = ConditionSampler(data, self.encoder_.spans_, self.rng_)
         self._build({"dim": data.shape[1], "cond": self.sampler_.width, "pac": 1 if private else cfg.pac})
@@ -183,11 +184,11 @@ class ConditionalGAN(Generator):
         opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9),
                                  weight_decay=cfg.weight_decay, fused=True)
         opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9), fused=True)
-        dp = private_trainer(self, [self.critic_net_], opt_d, len(data), batch, cfg.epochs, ghost=False)
+        dp = private_trainer(self, [self.critic_net_], opt_d, len(data), batch, cfg.epochs)
         steps = dp.plan.steps_per_epoch if dp is not None else max(len(data) // batch, 1)
         try:
             for epoch in range(session.track({"generator": opt_g, "critic": opt_d}), cfg.epochs + 1):
-                losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session, dp)
+                losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session, dp, codes)
                 if not session.epoch_end(epoch, losses):
                     break
         finally:
@@ -203,16 +204,16 @@ class ConditionalGAN(Generator):
         raw = self._raw(cond, generator)
         return raw, self.spans_.activate(raw, tau=0.2, generator=generator)
 
-    def _epoch(self, real_all, batch, steps, opt_g, opt_d, session, private: PrivateTrainer | None = None
-               ) -> dict[str, float]:
+    def _epoch(self, real_all, batch, steps, opt_g, opt_d, session, private: PrivateTrainer | None = None,
+               codes: np.ndarray | None = None) -> dict[str, float]:
         self.generator_net_.train(), self.critic_net_.train()
         sums = {"generator": 0.0, "critic": 0.0}
         for _ in range(steps):
-            if private is not None:
-                sums["critic"] += self._private_critic_step(real_all, private)
             with autocast(self.device_):  # matrix products in bfloat16 where the hardware is fast at it
                 if private is None:
                     sums["critic"] += self._critic_step(real_all, batch, opt_d)
+                else:
+                    sums["critic"] += self._private_critic_step(real_all, codes, private)
                 sums["generator"] += self._generator_step(batch, opt_g)
             session.step += 1
             if session.should_stop():
@@ -252,38 +253,42 @@ class ConditionalGAN(Generator):
         norms = grads.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
         return self.config.gradient_penalty * ((norms - 1) ** 2).mean()
 
-    def _private_critic_step(self, real_all: torch.Tensor, private: PrivateTrainer) -> float:
-        """A DP-SGD step of the critic on a Poisson batch: each real row is paired with a fake row of its own
-        condition (the generator in eval mode, so no fake depends on another row), per-row gradients of the
-        whole WGAN-GP loss by torch.func, clipped and noised by Opacus. Full precision: clipping is exact."""
+    def _private_critic_step(self, real_all: torch.Tensor, codes: np.ndarray, private: PrivateTrainer) -> float:
+        """A DP-SGD step of the critic on a Poisson batch (WGAN-GP loss, one real row per critic input).
+
+        Each real row is conditioned on its own category and paired with a fake row of that condition from
+        the generator in eval mode, so no row's loss depends on another row (batch norm would mix them).
+        """
         pick = private.draw(self.rng_, len(real_all), self.device_)
         if not len(pick):
-            private.step_with_samples(None)
+            private.step(None)
             return 0.0
-        cond = torch.from_numpy(self.sampler_.own(self.codes_[pick.cpu().numpy()], self.rng_)).to(self.device_)
+        cond = torch.from_numpy(self.sampler_.own(codes[pick.cpu().numpy()], self.rng_)).to(self.device_)
         with torch.no_grad():
             self.generator_net_.eval()
             _, fake = self._fake(cond, self.torch_rng_)
             self.generator_net_.train()
         real_in, fake_in = torch.cat([real_all[pick], cond], dim=1), torch.cat([fake.float(), cond], dim=1)
-        masks = self.critic_net_.net.dropout_masks(3 * len(pick), self.torch_rng_, self.device_)
+        masks = [self.critic_net_.net.dropout_masks(len(pick), self.torch_rng_, self.device_) for _ in range(3)]
         alpha = torch.rand(len(pick), 1, generator=self.torch_rng_, device=self.device_)
-        grads, losses = per_sample_gradients(self.critic_net_, self._critic_row_loss, real_in, fake_in,
-                                             masks.reshape(len(pick), 3, *masks.shape[1:]), alpha)
-        private.step_with_samples(grads)
-        return float(losses.mean())
+        scores = self.critic_net_(fake_in, masks=masks[0]) - self.critic_net_(real_in, masks=masks[1])
+        slope = self._critic_slope(alpha * real_in + (1 - alpha) * fake_in, masks[2], private)
+        penalty = (torch.sqrt((slope ** 2).sum(1) + 1e-12) - 1) ** 2
+        return private.step(scores.squeeze(1) + self.config.gradient_penalty * penalty)
 
-    def _critic_row_loss(self, params: dict, real: torch.Tensor, fake: torch.Tensor, masks: torch.Tensor,
-                         alpha: torch.Tensor) -> torch.Tensor:
-        """The WGAN-GP critic loss of one real row and its fake (pac 1), for torch.func."""
-
-        def critic(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            return torch.func.functional_call(self.critic_net_, params, (x.unsqueeze(0),), {"masks": mask}).sum()
-
-        mixed = alpha * real + (1 - alpha) * fake
-        slope = torch.func.grad(critic)(mixed, masks[2])
-        penalty = (torch.sqrt((slope ** 2).sum() + 1e-12) - 1) ** 2
-        return critic(fake, masks[0]) - critic(real, masks[1]) + self.config.gradient_penalty * penalty
+    def _critic_slope(self, x: torch.Tensor, masks: torch.Tensor, private: PrivateTrainer) -> torch.Tensor:
+        """The critic's gradient with respect to its input rows (pac 1), worked out layer by layer as plain
+        computations (the weights run backwards through ``private.transposed``), so that DP-SGD sees every
+        use of a weight and clips each row's gradient of the penalty too."""
+        net, gates = self.critic_net_.net, []
+        for i, layer in enumerate(net.layers[:-1]):
+            hidden = layer(x)
+            gates.append(torch.where(hidden > 0, 1.0, net.slope) * masks[:, i])
+            x = F.leaky_relu(hidden, net.slope) * masks[:, i]
+        grad = private.transposed(net.layers[-1], x.new_ones(len(x), 1))
+        for layer, gate in zip(reversed(net.layers[:-1]), reversed(gates)):
+            grad = private.transposed(layer, grad * gate)
+        return grad
 
     def _generator_step(self, batch, opt_g) -> float:
         cond, cols, cats, _ = self._batch_conditions(batch)
