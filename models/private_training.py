@@ -105,14 +105,14 @@ class PrivateTrainer:
             optimizer, noise_multiplier=plan.noise_multiplier, max_grad_norm=plan.max_grad_norm,
             expected_batch_size=plan.expected_batch, loss_reduction="mean", generator=generator)
         self.layers, self.loose = split_parameters(modules)
-        self._uses: list[Use] = []
+        self._uses: list[_Use] = []
         self._views: list[tuple[nn.Parameter, torch.Tensor]] = []  # loose parameter, its per-row view
         self._handles = [layer.register_forward_hook(self._seen) for layer in self.layers]
         self.clip_factors: torch.Tensor | None = None  # of the last step, for tests and diagnostics
 
     def _seen(self, layer: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
         if layer.training and torch.is_grad_enabled():
-            self._uses.append(Use(layer, False, inputs[0].detach(), output))
+            self._uses.append(_Use(layer, False, inputs[0].detach(), output))
 
     def draw(self, rng: np.random.Generator, rows: int, device: torch.device) -> torch.Tensor:
         """The rows of the next Poisson batch (this starts a step)."""
@@ -120,9 +120,11 @@ class PrivateTrainer:
         return poisson_batch(rng, rows, self.plan.sample_rate, device)
 
     def rows_of(self, param: nn.Parameter, rows: int) -> torch.Tensor:
-        """``param`` repeated for every row of the batch, so that its per-row gradients can be seen."""
+        """A loose ``param`` repeated for every row of the batch, so that its per-row gradients can be seen."""
         if not (self._handles and torch.is_grad_enabled()):
             return param
+        if not any(param is p for p in self.loose):
+            raise ValueError("rows_of is for parameters outside the hooked layers; the hooks see the others.")
         view = param.unsqueeze(0).expand(rows, *param.shape)
         self._views.append((param, view))
         return view
@@ -130,7 +132,7 @@ class PrivateTrainer:
     def transposed(self, layer: nn.Linear, rows: torch.Tensor) -> torch.Tensor:
         """``rows @ layer.weight``: a linear layer run backwards (e.g. to take an input gradient by hand)."""
         out = rows @ layer.weight
-        self._uses.append(Use(layer, True, rows.detach(), out))
+        self._uses.append(_Use(layer, True, rows.detach(), out))
         return out
 
     def step(self, row_losses: torch.Tensor | None) -> float | None:
@@ -158,12 +160,16 @@ class PrivateTrainer:
         """
         outputs = [use.output for use in self._uses] + [view for _, view in self._views]
         grads = torch.autograd.grad(row_losses.sum(), outputs, allow_unused=True)
-        by_layer: dict[nn.Module, list[tuple[Use, torch.Tensor]]] = {}
+        by_layer: dict[nn.Module, list[tuple[_Use, torch.Tensor]]] = {}
         for use, g in zip(self._uses, grads):
             if g is not None:
                 by_layer.setdefault(use.layer, []).append((use, g.float()))
+        loose: dict[nn.Parameter, torch.Tensor] = {}  # a parameter handed over twice: its per-row sum
+        for (p, _), g in zip(self._views, grads[len(self._uses):]):
+            if g is not None:
+                loose[p] = loose[p] + g.float() if p in loose else g.float()
         terms = [_layer_terms(layer, uses) for layer, uses in by_layer.items()]
-        terms += [_Loose(p, g.float()) for (p, _), g in zip(self._views, grads[len(self._uses):]) if g is not None]
+        terms += [_Loose(p, g) for p, g in loose.items()]
         with torch.autocast(row_losses.device.type, enabled=False):  # float32 even inside a bfloat16 block
             squares = torch.zeros(len(row_losses), dtype=torch.float32, device=row_losses.device)
             for term in terms:
@@ -202,7 +208,7 @@ def split_parameters(modules: Iterable[nn.Module]) -> tuple[list[nn.Module], lis
 
 
 @dataclass
-class Use:
+class _Use:
     """One run of a hooked layer in a step: its input and output (``transposed``: ``input @ weight``)."""
 
     layer: nn.Module
@@ -286,7 +292,7 @@ class _Loose:
         return {self.param: torch.einsum("n,n...->...", factors, self.grad)}
 
 
-def _layer_terms(layer: nn.Module, uses: list[tuple[Use, torch.Tensor]]) -> _Linear | _Opacus:
+def _layer_terms(layer: nn.Module, uses: list[tuple[_Use, torch.Tensor]]) -> _Linear | _Opacus:
     """What a layer's per-row gradient is made of, from its uses in the step and their outputs' gradients."""
     rows = len(uses[0][1])
     if not isinstance(layer, nn.Linear):
