@@ -22,7 +22,7 @@ from tabular.matching import copied_rows
 from tabular.privacy import PrivacySettings
 from tests.test_learning import dependent_csv, independent_columns
 
-PRIVATE = [name for name in registry.names() if registry.generator_class(name).supports_dp]
+PRIVATE = ["vae", "gan", "autoregressive", "diffusion"]  # DP-SGD (the Bayesian network has tests of its own)
 TINY = {"vae": {"epochs": 3, "batch_size": 60}, "gan": {"epochs": 3, "batch_size": 60},
         "autoregressive": {"epochs": 3, "batch_size": 60, "width": 64},
         "diffusion": {"epochs": 3, "batch_size": 60, "width": 64}}
@@ -49,7 +49,7 @@ def fitted(request, penguins):
 
 
 def test_every_neural_generator_is_private_and_the_copula_is_refused(mixed):
-    assert set(PRIVATE) == {"vae", "gan", "autoregressive", "diffusion"}
+    assert all(registry.generator_class(name).supports_dp for name in PRIVATE)
     with pytest.raises(ModelError, match="copula generator cannot train with differential privacy"):
         registry.create("copula").fit(mixed.typed(), mixed.schema, privacy=PrivacySettings(epsilon=1.0))
 
