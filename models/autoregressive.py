@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from models.compute import autocast
-from models.minibatch import MinibatchGenerator
+from models.minibatch import MinibatchGenerator, RowsOf
 from models.nets import ResidualBlock
 from tabular.representations import TokenLayout, Tokens, TokenTable
 
@@ -59,12 +60,16 @@ class _AnyOrderNet(nn.Module):
         self.head = nn.Linear(width, total)
 
     def hidden(self, tokens: torch.Tensor, known: torch.Tensor, scores: torch.Tensor,
-               generator: torch.Generator | None = None) -> torch.Tensor:
-        """The shared representation of each row given its known columns."""
+               generator: torch.Generator | None = None, number_scale: torch.Tensor | None = None) -> torch.Tensor:
+        """The shared representation of each row given its known columns.
+
+        ``number_scale`` replaces the parameter of that name, e.g. by one copy per row (differential privacy).
+        """
+        scale = self.number_scale if number_scale is None else number_scale
         number = known & self.binned & (tokens < self.bins)
         index = torch.where(known, tokens + self.offsets, self.unknown)
         index = torch.where(number, self.number, index)
-        x = self.embed(index).sum(1) + (torch.where(number, scores, 0.0).unsqueeze(2) * self.number_scale).sum(1)
+        x = self.embed(index).sum(1) + (torch.where(number, scores, 0.0).unsqueeze(2) * scale).sum(1)
         for block in self.blocks:
             x = block(x, generator, self.training)
         return self.norm(x)
@@ -104,6 +109,7 @@ class AutoregressiveGenerator(MinibatchGenerator):
 
     name = "autoregressive"
     Config = AutoregressiveConfig
+    supports_dp = True
     sample_chunk = 4096  # one network pass per column (or step) over these rows: keeps memory flat
 
     @property
@@ -129,18 +135,36 @@ class AutoregressiveGenerator(MinibatchGenerator):
     def _prepare(self, tensors: tuple[torch.Tensor, ...]) -> None:
         """Output biases at each column's token frequencies, so the first steps already give sane shares."""
         tokens = tensors[0]
-        with torch.no_grad():
-            for j, size in enumerate(self.layout_.vocab):
-                counts = torch.bincount(tokens[:, j], minlength=size).float() + 1.0
-                start = int(self.net_.offsets[j])
-                self.net_.head.bias[start:start + size] = torch.log(counts / counts.sum())
-            self.net_.head.weight.mul_(0.1)
+        self._output_biases([torch.bincount(tokens[:, j], minlength=size).float() + 1.0
+                             for j, size in enumerate(self.layout_.vocab)])
 
-    def _loss(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def _prepare_private(self) -> None:
+        """The starting biases from the encoder's (private) shares: each slot's share of a category, an equal
+        share per quantile bin of a number, and the share missing."""
+        counts = []
+        for size, codec in zip(self.layout_.vocab, self.encoder_.codecs_.values()):
+            if codec.discrete:
+                shares = np.asarray(codec.probs, dtype=np.float64)
+            else:
+                missing = codec.missing_share if codec.has_missing else 0.0
+                shares = np.full(self.layout_.bins, (1.0 - missing) / self.layout_.bins)
+                shares = np.append(shares, [missing] * (size - self.layout_.bins))
+            counts.append(torch.from_numpy(np.clip(shares, 0.0, None) + 1e-3).float())  # no slot at zero
+        self._output_biases([c.to(self.device_) for c in counts])
+
+    @torch.no_grad()
+    def _output_biases(self, counts: list[torch.Tensor]) -> None:
+        for j, size in enumerate(self.layout_.vocab):
+            start = int(self.net_.offsets[j])
+            self.net_.head.bias[start:start + size] = torch.log(counts[j] / counts[j].sum())
+        self.net_.head.weight.mul_(0.1)
+
+    def _loss(self, tokens: torch.Tensor, generator: torch.Generator, rows_of: RowsOf | None = None) -> torch.Tensor:
         """Negative log-likelihood per row, estimated from one random set of known columns per row.
 
         With ``t`` known columns out of C, every unknown column is predicted and weighted C / (C - t):
-        averaged over ``t``, this is the likelihood of a row in a random column order.
+        averaged over ``t``, this is the likelihood of a row in a random column order. The mean over rows,
+        or each row's loss when ``rows_of`` is given (differential privacy).
         """
         rows, columns = tokens.shape
         device = tokens.device
@@ -149,11 +173,12 @@ class AutoregressiveGenerator(MinibatchGenerator):
         known = ranks < known_count
         within = torch.rand(rows, columns, generator=generator, device=device)
         scores = _bin_scores(tokens, within, self.layout_.bins)
-        hidden = self.net_.hidden(tokens, known, scores, generator)
+        scale = None if rows_of is None else rows_of(self.net_.number_scale, rows)
+        hidden = self.net_.hidden(tokens, known, scores, generator, scale)
         log_probs = F.log_softmax(self.net_.all_logits(hidden), dim=2)
         nll = -log_probs.gather(2, tokens.unsqueeze(2)).squeeze(2)
         weight = (~known).float() * (columns / (columns - known_count.float()))
-        return (nll * weight).sum() / rows
+        return (nll * weight).sum() / rows if rows_of is None else (nll * weight).sum(1)
 
     # ----- sampling ---------------------------------------------------------------------------------------
     @torch.no_grad()

@@ -20,7 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from models.compute import autocast
-from models.minibatch import MinibatchGenerator
+from models.minibatch import MinibatchGenerator, RowsOf
 from models.nets import ResidualBlock
 from tabular.representations import MixedLayout, MixedTable, NumbersAndTokens
 
@@ -93,6 +93,7 @@ class DiffusionGenerator(MinibatchGenerator):
     name = "diffusion"
     Config = DiffusionConfig
     loss_name = "denoising"
+    supports_dp = True
     sample_chunk = 4096  # one network pass per column (or step) over these rows: keeps memory flat
     representation = NumbersAndTokens()
 
@@ -108,8 +109,12 @@ class DiffusionGenerator(MinibatchGenerator):
     def _tensors(self, data: MixedTable) -> tuple[torch.Tensor, torch.Tensor]:
         return (torch.from_numpy(data.numbers).to(self.device_), torch.from_numpy(data.tokens).to(self.device_))
 
-    def _loss(self, numbers: torch.Tensor, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Denoising loss per row: squared error of v on the numbers present, cross-entropy of hidden tokens."""
+    def _loss(self, numbers: torch.Tensor, tokens: torch.Tensor, generator: torch.Generator,
+              rows_of: RowsOf | None = None) -> torch.Tensor:
+        """Denoising loss per row: squared error of v on the numbers present, cross-entropy of hidden tokens.
+
+        The mean over rows, or each row's loss when ``rows_of`` is given (differential privacy).
+        """
         rows, device = len(numbers), numbers.device
         t = T_MIN + (1 - 2 * T_MIN) * torch.rand(rows, generator=generator, device=device)
         signal, noise_share = _signal_noise(t)
@@ -120,11 +125,12 @@ class DiffusionGenerator(MinibatchGenerator):
         masked = torch.rand(tokens.shape, generator=generator, device=device) < t.unsqueeze(1)
         v, logits = self.net_(noisy, tokens, masked, t, generator)
         target = signal.unsqueeze(1) * noise - noise_share.unsqueeze(1) * clean
-        loss = (((v.float() - target) ** 2) * present).sum()
+        reduce = (lambda x: x.sum()) if rows_of is None else (lambda x: x.sum(1))
+        loss = reduce(((v.float() - target) ** 2) * present)
         if tokens.shape[1]:
             nll = -F.log_softmax(logits, dim=2).gather(2, tokens.unsqueeze(2)).squeeze(2)
-            loss = loss + (nll * masked).sum()
-        return loss / rows
+            loss = loss + reduce(nll * masked)
+        return loss / rows if rows_of is None else loss
 
     # ----- sampling ---------------------------------------------------------------------------------------
     @torch.no_grad()

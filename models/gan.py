@@ -7,12 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from models.base import Generator
 from models.compute import autocast
 from models.nets import MLP, Residual, SpanIndex
+from models.private_training import PrivateTrainer, finish_private, private_trainer
 from models.training import TrainingSession
-from tabular.encoding import Span
+from tabular.encoding import Span, TableEncoder
 
 
 @dataclass
@@ -87,6 +89,40 @@ class ConditionSampler:
         return self._vector(*self._pick(self.probs, n, rng))
 
 
+class SharedConditions(ConditionSampler):
+    """Conditions for the generator under differential privacy: category shares from the encoder's private
+    statistics (never counted from the rows), with CTGAN's log-frequency rebalancing."""
+
+    def __init__(self, spans: list[Span], encoder: TableEncoder, rows: int, rng: np.random.Generator) -> None:
+        self._layout(spans)
+        self.rng, self.n_rows = rng, rows
+        widest = max((s.width for s in self.spans), default=0)
+        self.probs = np.zeros((len(self.spans), widest))
+        self.log_probs = np.zeros((len(self.spans), widest))
+        for j, span in enumerate(self.spans):
+            shares = np.clip(np.asarray(encoder.codecs_[span.column].probs, dtype=np.float64), 0.0, None)
+            shares = shares / shares.sum() if shares.sum() > 0 else np.full(span.width, 1.0 / span.width)
+            self.probs[j, : span.width] = shares
+            self.log_probs[j, : span.width] = np.log1p(shares * rows) / np.log1p(shares * rows).sum()
+
+    def for_training(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, None]:
+        """Condition vectors, chosen columns and categories for the generator (no real rows)."""
+        cols, cats = self._pick(self.log_probs, n, self.rng)
+        return self._vector(cols, cats), cols, cats, None
+
+    def own(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Condition vectors of real rows: one conditioned column each, at random, set to the row's category.
+
+        Args:
+            codes: the rows' category slots, [rows, conditioned columns].
+            rng: the fit's generator.
+        """
+        if not self.spans:
+            return np.zeros((len(codes), 0), dtype=np.float32)
+        cols = rng.integers(0, len(self.spans), len(codes))
+        return self._vector(cols, codes[np.arange(len(codes)), cols])
+
+
 class _Generator(nn.Module):
     def __init__(self, noise: int, cond: int, hidden: int, dim: int) -> None:
         super().__init__()
@@ -104,8 +140,9 @@ class _Critic(nn.Module):
         self.pac = pac
         self.net = MLP([dim * pac, hidden, hidden, 1], dropout=0.5, slope=0.2)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.net(x.reshape(-1, x.shape[1] * self.pac), generator)
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                masks: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x.reshape(-1, x.shape[1] * self.pac), generator, masks)
 
 
 class ConditionalGAN(Generator):
@@ -113,38 +150,49 @@ class ConditionalGAN(Generator):
 
     name = "gan"
     Config = GANConfig
+    supports_dp = True
 
     def _build(self, extra: dict) -> None:
         cfg, dim, cond = self.config, int(extra["dim"]), int(extra["cond"])
+        self.pac_ = int(extra.get("pac", cfg.pac))  # 1 under differential privacy: one row per critic input
         self.generator_net_ = _Generator(cfg.noise_dim, cond, cfg.hidden, dim).to(self.device_)
-        self.critic_net_ = _Critic(dim + cond, cfg.hidden, cfg.pac).to(self.device_)
+        self.critic_net_ = _Critic(dim + cond, cfg.hidden, self.pac_).to(self.device_)
         self.spans_ = SpanIndex(self.encoder_.spans_, self.device_)
         self.condition_probs_ = extra.get("probs")
         conditioned = _LoadedConditions(self.encoder_.spans_, None).spans
         self.block_index_ = np.array([self.spans_.block_of(s) for s in conditioned], dtype=np.int64)
 
     def _extra_state(self) -> dict:
-        return {"dim": self.encoder_.output_dim, "cond": self.sampler_.width,
+        return {"dim": self.encoder_.output_dim, "cond": self.sampler_.width, "pac": self.pac_,
                 "probs": torch.tensor(self.sampler_.probs if self.sampler_.spans else np.zeros((0, 0)))}
 
     def _networks(self) -> dict[str, nn.Module]:
         return {"generator": self.generator_net_, "critic": self.critic_net_}
 
     def _fit(self, data: np.ndarray, session: TrainingSession) -> None:
-        cfg = self.config
-        self.sampler_ = ConditionSampler(data, self.encoder_.spans_, self.rng_)
-        self._build({"dim": data.shape[1], "cond": self.sampler_.width})
+        cfg, private, codes = self.config, self.privacy_.private, None
+        if private:  # each real row's category in every conditioned column, for conditions of its own
+            self.sampler_ = SharedConditions(self.encoder_.spans_, self.encoder_, len(data), self.rng_)
+            codes = np.column_stack([data[:, s.start:s.stop].argmax(1) for s in self.sampler_.spans]
+                                    or [np.zeros(len(data), dtype=np.int64)])
+        else:
+            self.sampler_ = ConditionSampler(data, self.encoder_.spans_, self.rng_)
+        self._build({"dim": data.shape[1], "cond": self.sampler_.width, "pac": 1 if private else cfg.pac})
         self._init_networks()
-        batch = max(cfg.pac, min(cfg.batch_size, len(data)) // cfg.pac * cfg.pac)
+        batch = max(self.pac_, min(cfg.batch_size, len(data)) // self.pac_ * self.pac_)
         real_all = self.spans_.grouped(torch.from_numpy(data).to(self.device_))  # the networks' column order
         opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9),
                                  weight_decay=cfg.weight_decay, fused=True)
         opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9), fused=True)
-        steps = max(len(data) // batch, 1)
-        for epoch in range(session.track({"generator": opt_g, "critic": opt_d}), cfg.epochs + 1):
-            losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session)
-            if not session.epoch_end(epoch, losses):
-                break
+        dp = private_trainer(self, [self.critic_net_], opt_d, len(data), batch, cfg.epochs)
+        steps = dp.plan.steps_per_epoch if dp is not None else max(len(data) // batch, 1)
+        try:
+            for epoch in range(session.track({"generator": opt_g, "critic": opt_d}), cfg.epochs + 1):
+                losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session, dp, codes)
+                if not session.epoch_end(epoch, losses):
+                    break
+        finally:
+            finish_private(self, dp, session)
 
     def _raw(self, cond: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """The generator's output before activation, for one condition vector per row."""
@@ -156,15 +204,17 @@ class ConditionalGAN(Generator):
         raw = self._raw(cond, generator)
         return raw, self.spans_.activate(raw, tau=0.2, generator=generator)
 
-    def _epoch(self, real_all, batch, steps, opt_g, opt_d, session) -> dict[str, float]:
+    def _epoch(self, real_all, batch, steps, opt_g, opt_d, session, private: PrivateTrainer | None = None,
+               codes: np.ndarray | None = None) -> dict[str, float]:
         self.generator_net_.train(), self.critic_net_.train()
         sums = {"generator": 0.0, "critic": 0.0}
         for _ in range(steps):
             with autocast(self.device_):  # matrix products in bfloat16 where the hardware is fast at it
-                d_loss = self._critic_step(real_all, batch, opt_d)
-                g_loss = self._generator_step(batch, opt_g)
-            sums["critic"] += d_loss
-            sums["generator"] += g_loss
+                if private is None:
+                    sums["critic"] += self._critic_step(real_all, batch, opt_d)
+                else:
+                    sums["critic"] += self._private_critic_step(real_all, codes, private)
+                sums["generator"] += self._generator_step(batch, opt_g)
             session.step += 1
             if session.should_stop():
                 break
@@ -175,8 +225,8 @@ class ConditionalGAN(Generator):
             empty = torch.zeros(batch, 0, device=self.device_)
             rows = torch.from_numpy(self.rng_.integers(0, self.sampler_.n_rows, batch))
             return empty, None, None, rows
-        cond, cols, cats, rows = self.sampler_.for_training(batch)
-        return torch.from_numpy(cond).to(self.device_), cols, cats, torch.from_numpy(rows)
+        cond, cols, cats, rows = self.sampler_.for_training(batch)  # no rows under differential privacy
+        return torch.from_numpy(cond).to(self.device_), cols, cats, None if rows is None else torch.from_numpy(rows)
 
     def _critic_step(self, real_all, batch, opt_d) -> float:
         cond, _, _, rows = self._batch_conditions(batch)
@@ -202,6 +252,43 @@ class ConditionalGAN(Generator):
         grads = torch.autograd.grad(critic.sum(), mixed, create_graph=True)[0]
         norms = grads.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
         return self.config.gradient_penalty * ((norms - 1) ** 2).mean()
+
+    def _private_critic_step(self, real_all: torch.Tensor, codes: np.ndarray, private: PrivateTrainer) -> float:
+        """A DP-SGD step of the critic on a Poisson batch (WGAN-GP loss, one real row per critic input).
+
+        Each real row is conditioned on its own category and paired with a fake row of that condition from
+        the generator in eval mode, so no row's loss depends on another row (batch norm would mix them).
+        """
+        pick = private.draw(self.rng_, len(real_all), self.device_)
+        if not len(pick):
+            private.step(None)
+            return 0.0
+        cond = torch.from_numpy(self.sampler_.own(codes[pick.cpu().numpy()], self.rng_)).to(self.device_)
+        with torch.no_grad():
+            self.generator_net_.eval()
+            _, fake = self._fake(cond, self.torch_rng_)
+            self.generator_net_.train()
+        real_in, fake_in = torch.cat([real_all[pick], cond], dim=1), torch.cat([fake.float(), cond], dim=1)
+        masks = [self.critic_net_.net.dropout_masks(len(pick), self.torch_rng_, self.device_) for _ in range(3)]
+        alpha = torch.rand(len(pick), 1, generator=self.torch_rng_, device=self.device_)
+        scores = self.critic_net_(fake_in, masks=masks[0]) - self.critic_net_(real_in, masks=masks[1])
+        slope = self._critic_slope(alpha * real_in + (1 - alpha) * fake_in, masks[2], private)
+        penalty = (torch.sqrt((slope ** 2).sum(1) + 1e-12) - 1) ** 2
+        return private.step(scores.squeeze(1) + self.config.gradient_penalty * penalty)
+
+    def _critic_slope(self, x: torch.Tensor, masks: torch.Tensor, private: PrivateTrainer) -> torch.Tensor:
+        """The critic's gradient with respect to its input rows (pac 1), worked out layer by layer as plain
+        computations (the weights run backwards through ``private.transposed``), so that DP-SGD sees every
+        use of a weight and clips each row's gradient of the penalty too."""
+        net, gates = self.critic_net_.net, []
+        for i, layer in enumerate(net.layers[:-1]):
+            hidden = layer(x)
+            gates.append(torch.where(hidden > 0, 1.0, net.slope) * masks[:, i])
+            x = F.leaky_relu(hidden, net.slope) * masks[:, i]
+        grad = private.transposed(net.layers[-1], x.new_ones(len(x), 1))
+        for layer, gate in zip(reversed(net.layers[:-1]), reversed(gates)):
+            grad = private.transposed(layer, grad * gate)
+        return grad
 
     def _generator_step(self, batch, opt_g) -> float:
         cond, cols, cats, _ = self._batch_conditions(batch)

@@ -9,6 +9,7 @@ which draws it on the chart and stops training once it clearly rises.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,7 +17,10 @@ import torch
 
 from models.base import Generator
 from models.compute import autocast
+from models.private_training import PrivateTrainer, finish_private, private_trainer
 from models.training import TrainingSession
+
+RowsOf = Callable[[torch.nn.Parameter, int], torch.Tensor]  # a parameter repeated for each row (DP-SGD)
 
 
 def one_cycle(optim: torch.optim.Optimizer, max_lr: float, total_steps: int) -> torch.optim.lr_scheduler.OneCycleLR:
@@ -27,6 +31,12 @@ def one_cycle(optim: torch.optim.Optimizer, max_lr: float, total_steps: int) -> 
     """
     share = min(0.9, max(0.05, 2.0 / total_steps))
     return torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=max_lr, total_steps=total_steps, pct_start=share)
+
+
+def _advance(schedule: torch.optim.lr_scheduler.OneCycleLR) -> None:
+    """One step of the learning-rate schedule (held at its end: resumed or stretched fits may overrun)."""
+    if schedule.last_epoch + 1 < schedule.total_steps:
+        schedule.step()
 
 
 class MinibatchGenerator(Generator):
@@ -42,11 +52,18 @@ class MinibatchGenerator(Generator):
         """The encoded rows as tensors on the model's device, one row per record in each."""
 
     @abstractmethod
-    def _loss(self, *batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Mean loss per row of a batch (slices of the ``_tensors``), its randomness from ``generator``."""
+    def _loss(self, *batch: torch.Tensor, generator: torch.Generator, rows_of: RowsOf | None = None) -> torch.Tensor:
+        """Mean loss per row of a batch (slices of the ``_tensors``), its randomness from ``generator``.
+
+        Under differential privacy ``rows_of`` is given: the loss of every row then (a vector), with any
+        parameter that is not inside a standard layer passed through ``rows_of(parameter, rows)``.
+        """
 
     def _prepare(self, tensors: tuple[torch.Tensor, ...]) -> None:
         """Called once the networks exist and before the first step (e.g. to set starting biases)."""
+
+    def _prepare_private(self) -> None:
+        """``_prepare`` under differential privacy: from the encoder's (private) statistics, never the rows."""
 
     def _fit(self, data: Any, session: TrainingSession) -> None:
         self._build({})
@@ -58,12 +75,23 @@ class MinibatchGenerator(Generator):
         batch = max(1, min(cfg.batch_size, rows))
         params = [p for net in self._networks().values() for p in net.parameters()]
         optim = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-        schedule = one_cycle(optim, cfg.learning_rate, max(cfg.epochs * -(-rows // batch), 1))
-        self._prepare(tensors)
-        for epoch in range(session.track({"adamw": optim}, {"one_cycle": schedule}), cfg.epochs + 1):
-            loss = self._epoch(tensors, batch, optim, schedule, session)
-            if not session.epoch_end(epoch, {self.loss_name: loss}, self._held_out_loss(held_out)):
-                break
+        private = private_trainer(self, list(self._networks().values()), optim, rows, batch, cfg.epochs)
+        per_epoch = private.plan.steps_per_epoch if private is not None else -(-rows // batch)
+        schedule = one_cycle(optim, cfg.learning_rate, max(cfg.epochs * per_epoch, 1))
+        if private is None:
+            self._prepare(tensors)
+        else:
+            self._prepare_private()
+        try:
+            for epoch in range(session.track({"adamw": optim}, {"one_cycle": schedule}), cfg.epochs + 1):
+                if private is None:
+                    loss = self._epoch(tensors, batch, optim, schedule, session)
+                else:
+                    loss = self._private_epoch(tensors, private, schedule, session)
+                if not session.epoch_end(epoch, {self.loss_name: loss}, self._held_out_loss(held_out)):
+                    break
+        finally:
+            finish_private(self, private, session)
 
     def _train_mode(self, training: bool) -> None:
         for net in self._networks().values():
@@ -80,9 +108,27 @@ class MinibatchGenerator(Generator):
             optim.zero_grad(set_to_none=True)
             loss.backward()
             optim.step()
-            if schedule.last_epoch + 1 < schedule.total_steps:
-                schedule.step()
+            _advance(schedule)
             total, steps = total + loss.item(), steps + 1
+            session.step += 1
+            if session.should_stop():
+                break
+        return total / max(steps, 1)
+
+    def _private_epoch(self, tensors, private: PrivateTrainer, schedule, session) -> float:
+        """An epoch of DP-SGD steps on Poisson batches."""
+        self._train_mode(True)
+        total, steps = 0.0, 0
+        for _ in range(private.plan.steps_per_epoch):
+            pick = private.draw(self.rng_, len(tensors[0]), self.device_)
+            losses = None
+            if len(pick):
+                with autocast(self.device_):
+                    losses = self._loss(*(t[pick] for t in tensors), generator=self.torch_rng_, rows_of=private.rows_of)
+            mean = private.step(losses)
+            _advance(schedule)
+            if mean is not None:
+                total, steps = total + mean, steps + 1
             session.step += 1
             if session.should_stop():
                 break

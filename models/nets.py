@@ -43,13 +43,22 @@ class MLP(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.p, self.slope = dropout, slope
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                masks: torch.Tensor | None = None) -> torch.Tensor:
+        """``masks``: the dropout of the hidden layers given as [rows, layers - 1, width] factors (0 or
+        1 / (1 - p), see ``dropout_masks``) instead of drawn from ``generator``."""
         for i, layer in enumerate(self.layers):
             x = layer(x)
             if i < len(self.layers) - 1:
                 x = F.leaky_relu(x, self.slope) if self.slope is not None else F.relu(x)
-                x = dropout(x, self.p, generator, self.training)
+                x = dropout(x, self.p, generator, self.training) if masks is None else x * masks[:, i]
         return x
+
+    def dropout_masks(self, rows: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+        """Dropout factors for ``rows`` rows, [rows, layers - 1, width] (hidden layers of equal width)."""
+        width = self.layers[0].out_features
+        keep = torch.rand(rows, len(self.layers) - 1, width, generator=generator, device=device) >= self.p
+        return keep / (1 - self.p)
 
 
 class Residual(nn.Module):
@@ -158,18 +167,22 @@ class SpanIndex:
         return picked - normaliser.gather(1, blocks.unsqueeze(1)).squeeze(1)
 
     def reconstruction_loss(self, raw: torch.Tensor, target: torch.Tensor, codes: torch.Tensor,
-                            present: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
-        """Gaussian negative log-likelihood of the numbers that are present, plus cross-entropy of the blocks."""
-        loss = raw.new_zeros(())
+                            present: torch.Tensor, log_sigma: torch.Tensor, per_row: bool = False) -> torch.Tensor:
+        """Gaussian negative log-likelihood of the numbers that are present, plus cross-entropy of the blocks.
+
+        The mean over rows, or with ``per_row`` each row's loss (``log_sigma`` may then be one per row).
+        """
+        loss = raw.new_zeros((len(raw),) if per_row else ())
+        reduce = (lambda t: t.sum(1)) if per_row else (lambda t: t.sum() / raw.shape[0])
         if self.n_linear:
-            mean, truth, ls = raw[:, :self.n_linear], target[:, :self.n_linear], log_sigma[:self.n_linear]
+            mean, truth, ls = raw[:, :self.n_linear], target[:, :self.n_linear], log_sigma[..., :self.n_linear]
             gaussian = ((truth - mean) ** 2) / (2 * torch.exp(2 * ls)) + ls
-            loss = loss + (gaussian * present).sum() / raw.shape[0]
+            loss = loss + reduce(gaussian * present)
         first = 0
         for g, (_, count, _) in enumerate(self.groups):
             logits = self._view(raw, g)
             picked = logits.gather(2, codes[:, first: first + count].unsqueeze(2)).squeeze(2)
-            loss = loss - (picked - torch.logsumexp(logits, dim=2)).sum() / raw.shape[0]
+            loss = loss - reduce(picked - torch.logsumexp(logits, dim=2))
             first += count
         return loss
 

@@ -11,6 +11,7 @@ from torch import nn
 from models.base import Generator
 from models.compute import autocast
 from models.nets import MLP, SpanIndex
+from models.private_training import PrivateTrainer, finish_private, private_trainer
 from models.training import TrainingSession
 
 
@@ -55,6 +56,7 @@ class TabularVAE(Generator):
 
     name = "vae"
     Config = VAEConfig
+    supports_dp = True
 
     def _build(self, extra: dict) -> None:
         cfg, dim = self.config, int(extra["dim"])
@@ -77,10 +79,25 @@ class TabularVAE(Generator):
         params = list(self.encoder_net_.parameters()) + list(self.decoder_net_.parameters())
         optim = torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
         batch = min(cfg.batch_size, len(x_all))
-        for epoch in range(session.track({"adam": optim}), cfg.epochs + 1):
-            totals = self._epoch((x_all, codes, present), batch, optim, session)
-            if not session.epoch_end(epoch, totals):
-                break
+        private = private_trainer(self, [self.encoder_net_, self.decoder_net_], optim, len(x_all), batch, cfg.epochs)
+        try:
+            for epoch in range(session.track({"adam": optim}), cfg.epochs + 1):
+                if private is None:
+                    totals = self._epoch((x_all, codes, present), batch, optim, session)
+                else:
+                    totals = self._private_epoch((x_all, codes, present), private, session)
+                if not session.epoch_end(epoch, totals):
+                    break
+        finally:
+            finish_private(self, private, session)
+
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Code mean, code log-variance and the decoder's raw output for rows ``x`` (one random code each)."""
+        with autocast(self.device_):  # matrix products in bfloat16 where the hardware is fast at it
+            mu, log_var = (part.float() for part in self.encoder_net_(x))
+            noise = torch.randn(mu.shape, generator=self.torch_rng_, device=self.device_)
+            raw = self.decoder_net_(mu + noise * torch.exp(0.5 * log_var)).float()
+        return mu, log_var, raw
 
     def _epoch(self, tensors: tuple[torch.Tensor, ...], batch: int, optim: torch.optim.Optimizer,
                session: TrainingSession) -> dict[str, float]:
@@ -90,18 +107,14 @@ class TabularVAE(Generator):
         sums, steps = {"reconstruction": 0.0, "kl": 0.0}, 0
         for start in range(0, len(order) - batch + 1, batch):
             x, codes, present = (t[start: start + batch] for t in shuffled)
-            with autocast(self.device_):  # matrix products in bfloat16 where the hardware is fast at it
-                mu, log_var = (part.float() for part in self.encoder_net_(x))
-                noise = torch.randn(mu.shape, generator=self.torch_rng_, device=self.device_)
-                raw = self.decoder_net_(mu + noise * torch.exp(0.5 * log_var)).float()
+            mu, log_var, raw = self._forward(x)
             rec = self.spans_.reconstruction_loss(raw, x, codes, present, self.decoder_net_.log_sigma)
             kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp()) / len(x)
             loss = self.config.loss_factor * rec + kl
             optim.zero_grad(set_to_none=True)
             loss.backward()
             optim.step()
-            with torch.no_grad():
-                self.decoder_net_.log_sigma.clamp_(np.log(0.01), 0.0)
+            self._clamp_scales()
             sums["reconstruction"] += rec.item()
             sums["kl"] += kl.item()
             steps += 1
@@ -109,6 +122,35 @@ class TabularVAE(Generator):
             if session.should_stop():
                 break
         return {k: v / max(steps, 1) for k, v in sums.items()}
+
+    def _private_epoch(self, tensors: tuple[torch.Tensor, ...], private: PrivateTrainer,
+                       session: TrainingSession) -> dict[str, float]:
+        """An epoch of DP-SGD steps on Poisson batches."""
+        self.encoder_net_.train(), self.decoder_net_.train()
+        sums, steps = {"reconstruction": 0.0, "kl": 0.0}, 0
+        for _ in range(private.plan.steps_per_epoch):
+            pick = private.draw(self.rng_, len(tensors[0]), self.device_)
+            if not len(pick):
+                private.step(None)
+            else:
+                x, codes, present = (t[pick] for t in tensors)
+                mu, log_var, raw = self._forward(x)
+                log_sigma = private.rows_of(self.decoder_net_.log_sigma, len(x))
+                rec = self.spans_.reconstruction_loss(raw, x, codes, present, log_sigma, per_row=True)
+                kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp(), dim=1)
+                private.step(self.config.loss_factor * rec + kl)
+                sums["reconstruction"] += rec.mean().item()
+                sums["kl"] += kl.mean().item()
+                steps += 1
+            self._clamp_scales()
+            session.step += 1
+            if session.should_stop():
+                break
+        return {k: v / max(steps, 1) for k, v in sums.items()}
+
+    @torch.no_grad()
+    def _clamp_scales(self) -> None:
+        self.decoder_net_.log_sigma.clamp_(np.log(0.01), 0.0)
 
     @torch.no_grad()
     def _sample(self, n: int, generator: torch.Generator) -> np.ndarray:

@@ -103,6 +103,8 @@ class Tokens(Representation):
                 continue
             position = codec.to_uniform(frame[name], rng) * self.bins
             missing = np.isnan(position)
+            if not codec.has_missing:  # too few missing to learn (private statistics): the median, as one-hot does
+                position, missing = np.where(missing, self.bins / 2, position), np.zeros_like(missing)
             token = np.minimum(np.nan_to_num(position), self.bins - 1).astype(np.int64)
             columns.append(np.where(missing, self.bins, token))
             within.append(np.where(missing, np.nan, np.nan_to_num(position) - token))
