@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import secrets
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
@@ -82,6 +83,9 @@ class Generator(ABC):
         self.privacy_ = privacy or PrivacySettings()
         self._check(table, schema)
         seed = self.config.seed if seed is None else seed
+        if self.privacy_.private and self.privacy_.secret_noise:  # noise must not be predictable from a seed;
+            seed = (resume or {}).get("fit_seed") or secrets.randbits(62)  # only a resumable checkpoint keeps it
+        self.fit_seed_ = seed
         self.rng_ = np.random.default_rng(seed)
         self.device_ = pick_device()
         self.torch_rng_ = seeded_generator(seed, self.device_)

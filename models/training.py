@@ -285,6 +285,7 @@ def _capture(session: TrainingSession, epoch: int) -> dict:
         "torch_rng": model.torch_rng_.get_state(),
         "bookkeeping": {name: copy.deepcopy(getattr(session, name)) for name in _BOOKKEEPING},
         "report": asdict(session.report),
+        "fit_seed": model.fit_seed_,  # a private fit's secret seed: the resumed fit redraws the same statistics
     }
 
 

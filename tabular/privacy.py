@@ -37,6 +37,9 @@ class PrivacySettings:
     epsilon: float | None = None  # differential-privacy budget; None: no differential privacy
     delta: float | None = None  # chance the guarantee fails; None: 1 / (10 x rows), below 1 / rows
     max_grad_norm: float = 1.0  # DP-SGD: each row's gradient is clipped to this length
+    # Under DP the fit draws from a secret seed (never saved), so nobody can recompute the noise and take it
+    # off; such fits are not reproducible from their seed. False only where tests need the same fit twice.
+    secret_noise: bool = True
 
     @property
     def private(self) -> bool:
