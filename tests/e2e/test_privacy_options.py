@@ -34,7 +34,7 @@ def test_private_training_shows_its_budget(page):
     page.get_by_test_id("stRadio").get_by_text("Bayesian network").click()
     page.get_by_text("Differential privacy (a formal guarantee)").click()
     expect(page.get_by_text("Moderate privacy (epsilon 3).")).to_be_visible()
-    page.get_by_role("button", name=re.compile("Strong")).click()
+    page.get_by_role("radio", name=re.compile("Strong")).click()
     expect(page.get_by_text("Strong privacy (epsilon 1).")).to_be_visible()
     shot(page, "privacy_dp_choice")
     page.get_by_role("button", name="Start training").click()
