@@ -134,7 +134,8 @@ def result_panel(job: TrainingJob) -> None:
             quality = f" Live quality: **{100 * report.best_fidelity:.0f}%** (best at epoch {report.best_epoch})."
         else:
             quality = ""
-        st.success(f"**{title}** trained in {_duration(report.seconds) if report.seconds >= 0.5 else 'under a second'} over {report.epochs_run} "
+        took = _duration(report.seconds) if report.seconds >= 0.5 else "under a second"
+        st.success(f"**{title}** trained in {took} over {report.epochs_run} "
                    f"epoch{'s' if report.epochs_run != 1 else ''}.{quality}", icon=":material/check_circle:")
         if report.message and report.stop_reason != "finished":
             st.info(report.message, icon=":material/info:")
