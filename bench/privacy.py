@@ -83,9 +83,9 @@ def protection_rows(keys: list[str], names: list[str], preset: str) -> list[dict
 
 def _membership(table: BenchTable, synthetic: pd.DataFrame) -> float | None:
     """The membership-inference attack's AUC (0.5: cannot tell training rows from unseen ones)."""
-    from evaluation.membership import membership_attack
+    from evaluation.membership import membership_risk
 
-    result = membership_attack(table.train, table.rows.holdout, synthetic, table.schema, seed=0)
+    result = membership_risk(table.train, table.rows.holdout, synthetic, table.schema, seed=0)
     return None if result is None else float(result.auc)
 
 
