@@ -100,7 +100,8 @@ def privacy_summary(model) -> str:
     from tabular.privacy import describe
 
     ledger = getattr(model, "ledger_", None)
-    return "privacy: " + describe(model.privacy_, model.epsilon_spent, ledger.delta if ledger is not None else None)
+    delta = ledger.total_delta if ledger is not None else None
+    return "privacy: " + describe(model.privacy_, model.epsilon_spent, delta)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

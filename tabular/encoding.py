@@ -190,9 +190,10 @@ class DiscreteCodec:
         self.numeric = self.spec.kind in (Kind.WHOLE_NUMBER, Kind.NUMBER, Kind.YES_NO)
         self.values = [str(v) for v in keep]
         pooled = float(noisy.drop(eligible.index).sum())
-        if self.numeric and not self.values:
-            self.values = ["False"] if self.spec.kind is Kind.YES_NO else [
-                str(round(float(pd.to_numeric(text, errors="coerce").mean())))]
+        if self.numeric and not self.values:  # nothing common enough: the middle of the coarse range
+            present = pd.to_numeric(text, errors="coerce").dropna()
+            middle = sum(coarse_range(float(present.min()), float(present.max()))) / 2 if len(present) else 0
+            self.values = ["False"] if self.spec.kind is Kind.YES_NO else [str(int(round(middle)))]
         elif not self.numeric and (pooled > 0 or not self.values) and POOLED_LABEL not in self.values:
             self.values.append(POOLED_LABEL)
         self.pooled = None if self.numeric else POOLED_LABEL
@@ -313,7 +314,7 @@ class TableEncoder:
 
     def _codec(self, spec: ColumnSpec, values: pd.Series, guard: ColumnGuard | None):
         few = spec.kind is Kind.WHOLE_NUMBER and values.nunique() <= self.options.discrete_max_distinct
-        if few and guard is not None and guard.private:  # decided on the coarse range, not the exact values
+        if few and guard is not None and guard.private and values.notna().any():  # on the coarse range
             lo, hi = coarse_range(float(values.min()), float(values.max()))
             few = hi - lo <= self.options.discrete_max_distinct
         if spec.kind in (Kind.NUMBER, Kind.DATETIME) or (spec.kind is Kind.WHOLE_NUMBER and not few):
@@ -435,6 +436,10 @@ class TableEncoder:
             if spec.kind is Kind.CONSTANT and spec.is_modelled:
                 continue
             spec.categories = spec.minimum = spec.maximum = None
+            spec.distinct, spec.invalid_count, spec.reason = 0, 0, ""  # exact counts stay with the project
+            if codec is not None:
+                spec.missing_share = round(float(codec.missing_share if not codec.discrete else (
+                    codec.probs[codec.slots.index("__missing__")] if "__missing__" in codec.slots else 0.0)), 2)
             if codec is not None and codec.discrete:
                 spec.categories = list(codec.values) + list(codec.rare)
             elif codec is not None:

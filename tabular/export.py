@@ -125,7 +125,10 @@ def text_columns(frame: pd.DataFrame, schema: TableSchema) -> list[str]:
         values = frame[name]
         typed = (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
                  or pd.api.types.is_datetime64_any_dtype(values))
-        return schema.column(name).kind not in TYPED_KINDS and not typed
+        kind = schema.column(name).kind
+        if kind is Kind.CONSTANT and pd.to_numeric(values.dropna(), errors="coerce").notna().all():
+            return False  # one number repeated (e.g. -3) is a number, not text
+        return kind not in TYPED_KINDS and not typed
     return [name for name in frame.columns if is_text(name)]
 
 
@@ -141,6 +144,7 @@ def _protected(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     table = table.copy()
     for name in names:
         table[name] = neutralise(table[name])
+    table.columns = neutralise(pd.Series([str(c) for c in table.columns], dtype=object)).tolist()  # headers too
     return table
 
 
@@ -155,16 +159,17 @@ def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str, prot
             Excel; see ``tabular.formula_guard``); Parquet is never changed.
     """
     buffer = io.BytesIO()
-    guard = text_columns(frame, schema) if protect else []
+    guard = text_columns(frame, schema) if protect else None
     if file_format in ("CSV", "TSV"):
         decimal_comma = any(schema.column(c).format.decimal_sep == "," for c in frame.columns)
         sep = "\t" if file_format == "TSV" else (";" if decimal_comma else ",")
-        text = _protected(as_written(frame, schema), guard)
+        text = as_written(frame, schema) if guard is None else _protected(as_written(frame, schema), guard)
         quoting = csv.QUOTE_ALL if _ambiguous(text, sep) else csv.QUOTE_MINIMAL
         text.to_csv(buffer, index=False, sep=sep, quoting=quoting)
     elif file_format == "Excel":
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            _protected(_excel_frame(frame, schema), guard).to_excel(writer, index=False, sheet_name="synthetic")
+            sheet = _excel_frame(frame, schema) if guard is None else _protected(_excel_frame(frame, schema), guard)
+            sheet.to_excel(writer, index=False, sheet_name="synthetic")
     elif file_format == "Parquet":
         pq.write_table(parquet_table(frame, schema), buffer)
     else:

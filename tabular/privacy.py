@@ -73,8 +73,10 @@ class PrivacyLedger:
     whole table, the Poisson sampling rate for DP-SGD steps) and how many times it ran.
     """
 
-    def __init__(self, delta: float) -> None:
-        self.delta = delta
+    def __init__(self, delta: float, release_share: float = 0.1) -> None:
+        self.total_delta = delta  # the guarantee's delta: Renyi conversion plus category release
+        self.release_delta = release_share * delta  # chance a one-off category clears its release threshold
+        self.delta = delta - self.release_delta  # the delta of the Renyi-DP conversion
         self.entries: list[tuple[float, float, int]] = []
 
     def add(self, noise_multiplier: float, sample_rate: float = 1.0, steps: int = 1) -> None:
@@ -120,7 +122,7 @@ class PrivacyLedger:
         return hi
 
     def state(self) -> dict[str, Any]:
-        return {"delta": self.delta, "entries": [list(e) for e in self.entries], "epsilon": self.epsilon()}
+        return {"delta": self.total_delta, "entries": [list(e) for e in self.entries], "epsilon": self.epsilon()}
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from tabular.privacy import POOLED_LABEL, PREPROCESS_SHARE, PrivacyLedger, PrivacySettings
 from tabular.schema import Kind, TableSchema
 
 DP_BINS = 200  # equal-width bins of a number's coarsened range under differential privacy
-TAIL_GUARD = 4.0  # a value is released under DP only when its noisy count clears 1 + this many noise sds
+RELEASE_DELTA_SHARE = 0.1  # share of delta for the chance that a one-off category clears its threshold
 
 
 @dataclass
@@ -22,6 +23,7 @@ class ColumnGuard:
     settings: PrivacySettings
     noise_sd: float = 0.0  # standard deviation of the Gaussian noise on each count (0: no DP)
     rng: np.random.Generator | None = None
+    tail: float = 4.0  # under DP a value is released only when its noisy count clears 1 + tail x noise_sd
 
     @property
     def private(self) -> bool:
@@ -31,7 +33,7 @@ class ColumnGuard:
     def min_count(self) -> int:
         """Rows a value must be seen in to be kept as itself (under DP: what clears the noise)."""
         k = self.settings.min_count if self.settings.protect else 1
-        return max(k, math.ceil(1 + TAIL_GUARD * self.noise_sd)) if self.private else k
+        return max(k, math.ceil(1 + self.tail * self.noise_sd)) if self.private else k
 
     def noisy(self, counts: np.ndarray) -> np.ndarray:
         """Counts plus Gaussian noise, clamped at zero (the counts themselves under no DP)."""
@@ -45,7 +47,9 @@ def guards_for(columns: int, settings: PrivacySettings | None, ledger: PrivacyLe
     """The guard shared by all columns; under DP it spends ``PREPROCESS_SHARE`` of epsilon on every count.
 
     Each row adds one to one count of every column (its value, or "missing"), so the counts of all
-    ``columns`` columns together have L2 sensitivity sqrt(columns): one Gaussian release.
+    ``columns`` columns together have L2 sensitivity sqrt(columns): one Gaussian release. A category is
+    released only above a threshold that a category of one row clears with probability at most
+    ``RELEASE_DELTA_SHARE`` x delta over all its columns together (``ledger.release_delta``).
     """
     if settings is None or not (settings.protect or settings.private):
         return None
@@ -53,7 +57,8 @@ def guards_for(columns: int, settings: PrivacySettings | None, ledger: PrivacyLe
         return ColumnGuard(settings)
     multiplier = ledger.noise_for(PREPROCESS_SHARE * settings.epsilon)
     ledger.add(multiplier)
-    return ColumnGuard(settings, multiplier * math.sqrt(max(columns, 1)), rng or np.random.default_rng())
+    tail = float(ndtri(1 - ledger.release_delta / max(columns, 1)))
+    return ColumnGuard(settings, multiplier * math.sqrt(max(columns, 1)), rng or np.random.default_rng(), tail)
 
 
 def averaged_quantiles(present: np.ndarray, guard: ColumnGuard, points: int) -> np.ndarray:
@@ -63,6 +68,8 @@ def averaged_quantiles(present: np.ndarray, guard: ColumnGuard, points: int) -> 
     groups of ``k`` or more neighbouring values means no single row's value is stored as it is.
     """
     x = np.sort(present)
+    if x.size < guard.settings.min_count:  # too few values to average: keep only the coarsened range
+        return np.linspace(*coarse_range(float(x.min()), float(x.max())), 3) if x.size else np.zeros(2)
     share = guard.settings.clip_share
     if share > 0 and x.size > 2:
         x = np.clip(x, *np.quantile(x, [share, 1 - share]))
@@ -78,9 +85,11 @@ def averaged_quantiles(present: np.ndarray, guard: ColumnGuard, points: int) -> 
 def coarse_range(lo: float, hi: float) -> tuple[float, float]:
     """The range rounded outward to a power of ten of its width (e.g. 18..90 to 10..90; 1,200..250,000 to 0..300,000)."""
     width = hi - lo
-    if not np.isfinite(width) or width <= 0:
-        unit = 10.0 ** math.floor(math.log10(abs(lo))) if lo else 1.0
-        return math.floor(lo / unit) * unit - unit, math.ceil(hi / unit) * unit + unit
+    if not np.isfinite(width) or width <= 0:  # one value: the decade around it, which does not centre on it
+        if not lo:
+            return -1.0, 1.0
+        unit = 10.0 ** (math.floor(math.log10(abs(lo))) + 1)
+        return math.floor(lo / unit) * unit, math.ceil(hi / unit) * unit
     unit = 10.0 ** math.floor(math.log10(width))
     return math.floor(lo / unit) * unit, math.ceil(hi / unit) * unit
 

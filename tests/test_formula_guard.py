@@ -191,3 +191,15 @@ def test_export_step_protects_by_default_and_says_how_to_undo(risky):
     at.run()
     result, content, _ = at.session_state["export_task"].result
     assert result.protected_cells == 0 and ",=cmd|" in content.decode() and ",'=cmd|" not in content.decode()
+
+
+def test_headers_are_protected_and_constant_numbers_are_not():
+    from tabular.dataset import load_dataset
+    from tabular.export import table_bytes
+
+    csv_text = "=HYPERLINK(\"http://x\"),level,plan\n1,-3,a\n2,-3,b\n3,-3,a\n"
+    dataset = load_dataset(csv_text.encode(), "odd.csv")
+    content = table_bytes(dataset.typed(), dataset.schema, "CSV").decode()
+    header, first = content.splitlines()[:2]
+    assert header.startswith("'=HYPERLINK") or header.startswith("\"'=HYPERLINK")
+    assert "'-3" not in content and "-3" in first

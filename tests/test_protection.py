@@ -1,10 +1,13 @@
 """Privacy protections (on by default): rare values pooled, extremes clipped, no exact real value in the model."""
 
+import struct
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from evaluation import canaries
+from models import registry
 from models.base import Generator
 from models.copula import GaussianCopula
 from models.vae import TabularVAE
@@ -77,7 +80,7 @@ def test_small_whole_numbers_pool_into_the_nearest_kept_value():
 def test_coarse_range_rounds_outward():
     assert coarse_range(18, 90) == (10, 90)
     assert coarse_range(1200, 250_000) == (0, 300_000)
-    assert coarse_range(5, 5)[0] < 5 < coarse_range(5, 5)[1]
+    assert coarse_range(5, 5) == (0, 10) and coarse_range(-7, -7) == (-10, 0)
 
 
 def test_private_statistics_spend_their_share_and_keep_only_clear_categories(planted):
@@ -87,3 +90,28 @@ def test_private_statistics_spend_their_share_and_keep_only_clear_categories(pla
     assert 0.09 <= ledger.epsilon() <= 0.1
     assert not any(v.startswith("CANARY") for v in encoder.codecs_["segment"].values)
     assert encoder.codecs_["income"].quantiles[-1] <= 1e6 * 10  # from the coarse range, not the canary
+
+
+def _sparse_table() -> tuple:
+    """A column with only three values (the rest missing), one with a single whole number, one empty."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"amount": [987654.25] * 3 + [None] * 197, "kids": [7] + [None] * 199,
+                          "empty": [None] * 200, "plan": rng.choice(["a", "b"], 200), "spend": rng.normal(50, 5, 200)})
+    dataset = load_dataset(frame.to_csv(index=False).encode(), "sparse.csv")
+    schema = dataset.schema
+    for name in ("kids", "empty"):
+        spec = schema.column(name)
+        spec.kind = type(spec.kind)("whole_number")
+        spec.handling = type(spec.handling)("synthesize")
+    return dataset.typed(), schema
+
+
+@pytest.mark.parametrize("privacy", [PrivacySettings(), PrivacySettings(epsilon=3.0)])
+def test_columns_with_fewer_than_k_values_keep_none_of_them(privacy):
+    table, schema = _sparse_table()
+    model = registry.create("bayesnet" if privacy.private else "copula").fit(table, schema, seed=0, privacy=privacy)
+    synthetic, content = model.sample(5000, seed=1), model.to_bytes()
+    assert not (synthetic["amount"] == 987654.25).any() and struct.pack("<d", 987654.25) not in content
+    assert b"987654.25" not in content
+    if not privacy.private:  # (under DP whole numbers range over a public coarse range with noisy counts)
+        assert not (synthetic["kids"] == 7).any()

@@ -81,4 +81,4 @@ def train_step_choice(generator: str) -> dict:
 def privacy_line(model) -> str:
     """One sentence on how a trained model protects people."""
     ledger = getattr(model, "ledger_", None)
-    return describe(model.privacy_, model.epsilon_spent, ledger.delta if ledger is not None else None)
+    return describe(model.privacy_, model.epsilon_spent, ledger.total_delta if ledger is not None else None)
