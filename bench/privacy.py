@@ -123,8 +123,8 @@ def main() -> None:
         rows = canary_rows(bench_table(args.dp_dataset), args.generators, args.preset)
         parts.append(f"## Canaries ({args.dp_dataset})\n\n" + markdown_table(rows))
     if args.section in ("protections", "all"):
-        rows = protection_rows(args.datasets, [g for g in args.generators if g in ("copula", "vae")] or
-                               args.generators[:1], args.preset)
+        quick = [g for g in args.generators if g in ("copula", "vae", "bayesnet")] or args.generators[:1]
+        rows = protection_rows(args.datasets, quick, args.preset)
         parts.append("## Protections on vs off (quality on unseen rows)\n\n" + markdown_table(rows))
     if args.section in ("dp", "all"):
         private = [g for g in args.generators if registry.generator_class(g).supports_dp]
