@@ -1,7 +1,6 @@
 """Differential privacy for the neural generators: DP-SGD keeps to the budget, the spending travels with the
 model and survives a resume, a seed gives the same rows, every row's gradient is clipped, and it still learns."""
 
-import io
 import threading
 
 import numpy as np
@@ -21,6 +20,7 @@ from tabular.dataset import load_dataset
 from tabular.matching import copied_rows
 from tabular.privacy import PrivacySettings
 from tests.test_learning import dependent_csv, independent_columns
+from tests.test_resume import _round_trip
 
 PRIVATE = ["vae", "gan", "autoregressive", "diffusion"]  # DP-SGD (the Bayesian network has tests of its own)
 TINY = {"vae": {"epochs": 3, "batch_size": 60}, "gan": {"epochs": 3, "batch_size": 60},
@@ -100,12 +100,6 @@ def test_a_cancelled_fit_spends_less(penguins):
     assert model.report_.stop_reason == "cancelled" and model.report_.epochs_run == 2
     assert model.ledger_.entries[-1][2] == 2 * round(len(penguins.typed()) / 60)  # the steps that ran
     assert model.epsilon_spent < 0.8
-
-
-def _round_trip(state: dict) -> dict:
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    return torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
 
 
 @pytest.mark.parametrize("name", PRIVATE)

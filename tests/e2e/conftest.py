@@ -119,6 +119,23 @@ def page(browser, app_url):
     context.close()
 
 
+@pytest.fixture
+def patient_expect():
+    """Longer waits for tests that start a fresh server of their own (it imports PyTorch on its first run)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+def new_tab(browser):
+    """A tab in a browser context of its own (cookies, storage), as another person or a reopened browser has."""
+    tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    tab.set_default_timeout(60_000)
+    return tab
+
+
 def shot(page, name: str) -> Path:
     """Save a full-page screenshot as a test artifact."""
     ARTIFACTS.mkdir(exist_ok=True)

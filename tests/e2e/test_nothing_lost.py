@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Server, free_port, shot
+from tests.e2e.conftest import Server, free_port, new_tab, shot
 from tests.e2e.test_train_step import _load_sample_and_open_train
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]
 EPOCH = re.compile(r"Epoch (\d+) of (\d+)")
 
 
@@ -21,19 +21,6 @@ def own_server(tmp_path):
                     SDS_CHECKPOINT_SECONDS="1")
     yield server.start()
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _patient_expect():
-    expect.set_options(timeout=60_000)  # a fresh server imports PyTorch on its first run
-    yield
-    expect.set_options(timeout=5_000)
-
-
-def _new_tab(browser):
-    tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    tab.set_default_timeout(60_000)
-    return tab
 
 
 def _wait_for(condition, timeout: float = 60, what: str = "condition") -> None:
@@ -67,7 +54,7 @@ def _start_long_training(tab, epochs: int) -> None:
 
 
 def test_deep_link_then_restart_mid_training_resumes(browser, own_server, tmp_path):
-    tab = _new_tab(browser)
+    tab = new_tab(browser)
     tab.goto(own_server.url + "/train")  # the first page this server ever serves is a deep link
     sidebar = tab.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Your project")).to_be_visible()  # the app's own sidebar, not a list of files

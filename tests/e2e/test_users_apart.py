@@ -5,9 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Server, free_port, shot
+from tests.e2e.conftest import Server, free_port, new_tab, shot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]
 ADA, BOB = ("Ada", "ada's long passphrase"), ("Bob", "bob's long passphrase")
 STEPS = ["1 · Data", "2 · Train", "3 · Evaluate", "4 · Export"]
 NOT_HERS = "does not exist or belongs to someone else"
@@ -19,20 +19,6 @@ def shared_server(tmp_path):
     server = Server(free_port(), tmp_path / "streamlit.log", SDS_SHARED="1", SDS_WORKSPACE=str(tmp_path / "ws"))
     yield server.start()
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _patient_expect():
-    expect.set_options(timeout=60_000)  # a fresh server imports PyTorch on its first run
-    yield
-    expect.set_options(timeout=5_000)
-
-
-def _person(browser):
-    """A browser of its own (cookies, storage and tabs), as a second person on another machine has."""
-    tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    tab.set_default_timeout(60_000)
-    return tab
 
 
 def _field(tab, label: str):
@@ -83,13 +69,13 @@ def _ada_trains_a_model(tab, url: str) -> str:
 
 def test_two_people_on_one_server_never_see_each_others_projects(browser, shared_server):
     url = shared_server.url
-    ada = _person(browser)
+    ada = new_tab(browser)
     ada.goto(url)
     expect(ada.get_by_role("heading", name="Who is working?")).to_be_visible()
     shot(ada, "users_who_is_working")
     project = _ada_trains_a_model(ada, url)
 
-    bob = _person(browser)
+    bob = new_tab(browser)
     _sign_in_fails_for_a_wrong_passphrase(bob, url)
     _create_space(bob, url, BOB)
     for step in STEPS:  # Bob's Recent projects are empty on every step: Ada's project is not among them
