@@ -122,3 +122,12 @@ def test_only_a_browser_on_this_computer_goes_straight_to_the_local_space(tmp_pa
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert [t.value for t in at.title] == [title]
     assert not at.sidebar.button  # no sign-out where nobody signed in
+
+
+@pytest.mark.parametrize("address, local", [("127.0.0.1", True), ("::1", True), ("::ffff:127.0.0.1", True),
+                                            ("192.168.1.4", False), ("::ffff:10.0.0.2", False), ("junk", False)])
+def test_only_this_machine_counts_as_local(address, local):
+    """``make run`` listens on every interface, so a local browser arrives as ::ffff:127.0.0.1."""
+    from ui.signin import is_loopback
+
+    assert is_loopback(address) is local

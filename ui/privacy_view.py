@@ -24,6 +24,7 @@ PROTECTIONS = (
     f"The saved model keeps only averages of {DEFAULT_MIN_COUNT} or more values, never an exact real value.",
     "Synthetic rows that happen to equal a real row are replaced before you download them.",
 )
+PRIVATE_PICK = "bayesnet"  # the generator that kept the most under DP in bench/privacy.py
 RISK = ("Turn them off only when rare values matter more than privacy, for example a table with no personal "
         "information. With them off, a value seen once can appear in the synthetic rows and in the model file.")
 
@@ -61,6 +62,10 @@ def _differential_privacy(generator: str) -> float | None:
     st.info(f"**{strength(epsilon).word.capitalize()} privacy (epsilon {epsilon:g}).** {strength(epsilon).meaning} "
             "A tenth of the budget describes the columns (ranges and categories); the rest trains the model.",
             icon=":material/verified_user:")
+    if generator != PRIVATE_PICK:
+        st.caption(f"Under differential privacy the {registry.card(PRIVATE_PICK).title} usually keeps the most "
+                   "detail, in seconds: on our telecom benchmark at epsilon 3 it scored 0.92 for quality, the "
+                   "VAE 0.73 and the GAN 0.68 (see README, Privacy).")
     return float(epsilon)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sqlite3
@@ -14,13 +15,24 @@ from workspace.users import SignInError, Users
 PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-Ip")  # a proxy on this machine hides remote browsers
 
 
+def is_loopback(address: str) -> bool:
+    """Whether an address is this machine's: 127.x, ::1, or 127.x written as IPv6 (a server listening on
+    every interface, as ``make run`` does, sees local browsers as ::ffff:127.0.0.1)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
 def shared() -> bool:
     """Whether people must sign in: the server is marked shared (``SDS_SHARED=1``) or the browser is on
     another machine. A browser on this machine with no proxy in between goes straight to the local space."""
     if os.environ.get("SDS_SHARED") == "1":
         return True
     address = st.context.ip_address  # None for this machine; a stand-in object under AppTest
-    if isinstance(address, str) and address not in ("127.0.0.1", "::1"):
+    if isinstance(address, str) and not is_loopback(address):
         return True
     headers = st.context.headers
     return any(isinstance(headers.get(name), str) for name in PROXY_HEADERS)
