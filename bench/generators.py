@@ -125,7 +125,8 @@ def run_ours(table: BenchTable, name: str, epochs: int | None = None) -> tuple[p
                        "rows_per_s": rate}
 
 
-def run_sdv(table: BenchTable, name: str, epochs: int) -> tuple[pd.DataFrame, dict]:
+def run_sdv(table: BenchTable, name: str, epochs: int, rows: int | None = None) -> tuple[pd.DataFrame, dict]:
+    """SDV's synthesizer ``name`` fitted on every training row; ``rows`` sampled (default: as many)."""
     from sdv.metadata import Metadata
     from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer, TVAESynthesizer
 
@@ -139,13 +140,13 @@ def run_sdv(table: BenchTable, name: str, epochs: int) -> tuple[pd.DataFrame, di
         synthesizer.fit({"table": data})
         fit = time.perf_counter() - start
         start = time.perf_counter()
-        out = synthesizer.sample(len(data))
-    rate = len(data) / (time.perf_counter() - start)
+        out = synthesizer.sample(rows or len(data))
+    rate = (rows or len(data)) / (time.perf_counter() - start)
     out = out["table"] if isinstance(out, dict) else out
     return typed(out, table), {"fit_s": fit, "epochs": epochs if name != "copula" else 1, "rows_per_s": rate}
 
 
-def run_cart(table: BenchTable) -> tuple[pd.DataFrame, dict]:
+def run_cart(table: BenchTable, rows: int | None = None) -> tuple[pd.DataFrame, dict]:
     """synthpop-py's sequential CART with its defaults; dates handed over as day numbers."""
     from synthpop import Synthesiser
     from synthpop.methods import CartMethod
@@ -167,8 +168,8 @@ def run_cart(table: BenchTable) -> tuple[pd.DataFrame, dict]:
                                       default_syn_method=CartMethod(rare_categories_threshold=0)).fit(data)
         fit = time.perf_counter() - start
         start = time.perf_counter()
-        out = synthesizer.generate(n=len(data))
-    rate = len(data) / (time.perf_counter() - start)
+        out = synthesizer.generate(n=rows or len(data))
+    rate = (rows or len(data)) / (time.perf_counter() - start)
     for name in dates:
         out[name] = pd.to_datetime(pd.to_numeric(out[name]) * 86400, unit="s")
     return typed(out, table), {"fit_s": fit, "epochs": None, "rows_per_s": rate, "note": note}

@@ -4,7 +4,8 @@ Everything takes the user's path: the benchmark tables are read from CSV as an u
 app splits them, trained through ``models.jobs.train_model`` (the function behind the Train step and
 ``cli.py generate``) and sampled through ``models.synthesis.synthesize`` (the Export step's exact-copy filter).
 Quality is sdmetrics' Quality Score against the unseen 20%, next to the ceiling (training rows scored against
-the same unseen rows).
+the same unseen rows) and, in the same run, the anchors: SDV's GaussianCopula and synthpop's CART (fitted as in
+``bench/generators.py``; they have no privacy options, so they show what an unprotected tool gives).
 
     python bench/privacy.py                      # all three sections (about half an hour on 2 cores)
     python bench/privacy.py --section canary     # or protections, dp
@@ -13,6 +14,7 @@ the same unseen rows).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -46,6 +48,14 @@ def quality(table: BenchTable, synthetic: pd.DataFrame) -> float:
     return float(quality_report(table.rows.holdout, synthetic, table.schema)["quality"])
 
 
+def anchors(table: BenchTable, rows: int | None = None) -> dict[str, pd.DataFrame]:
+    """The anchors' synthetic rows (SDV's copula, synthpop's CART; no privacy options), fitted on every
+    training row as ``bench/generators.py`` fits them."""
+    from bench.generators import run_cart, run_sdv
+
+    return {"SDV GaussianCopula": run_sdv(table, "copula", 1, rows)[0], "synthpop CART": run_cart(table, rows)[0]}
+
+
 def canary_rows(table: BenchTable, names: list[str], preset: str) -> list[dict]:
     """Canaries planted once in the training rows, looked for in 100,000 synthetic rows and the model file."""
     planted, found = canaries.plant(table.rows.fit, table.schema, np.random.default_rng(7))
@@ -56,11 +66,18 @@ def canary_rows(table: BenchTable, names: list[str], preset: str) -> list[dict]:
         trained = fit(table, name, preset, privacy, rows)
         result = synthesize(trained.model, CANARY_ROWS, seed=1, real=planted)
         leaks = canaries.leaks(found, result.frame, trained.model.to_bytes())
-        out.append({"generator": name, "protections": "on" if privacy.protect else "OFF (control)",
-                    "canaries": len(found), "in 100,000 rows": sum("synthetic rows" in x for x in leaks),
-                    "in model file": sum("model file" in x for x in leaks),
-                    "verdict": "no leak" if not leaks else "; ".join(leaks[:2])})
+        out.append(_canary_row(name, "on" if privacy.protect else "OFF (control)", len(found), leaks, True))
+    planted_table = dataclasses.replace(table, rows=rows)
+    for name, synthetic in anchors(planted_table, CANARY_ROWS).items():
+        out.append(_canary_row(name, "(none)", len(found), canaries.leaks(found, synthetic, b""), False))
     return out
+
+
+def _canary_row(who: str, protections: str, planted: int, leaks: list[str], own_file: bool) -> dict:
+    return {"generator": who, "protections": protections, "canaries": planted,
+            "in 100,000 rows": sum("synthetic rows" in x for x in leaks),
+            "in model file": sum("model file" in x for x in leaks) if own_file else "n/a",
+            "verdict": "no leak" if not leaks else "; ".join(leaks[:2])}
 
 
 def protection_rows(keys: list[str], names: list[str], preset: str) -> list[dict]:
@@ -69,6 +86,7 @@ def protection_rows(keys: list[str], names: list[str], preset: str) -> list[dict
     for key in keys:
         table = bench_table(key)
         top = quality(table, table.train)
+        anchor = {who: quality(table, rows) for who, rows in anchors(table).items()}
         for name in names:
             scores = {}
             for label, privacy in (("off", PrivacySettings.off()), ("on", PrivacySettings())):
@@ -77,7 +95,9 @@ def protection_rows(keys: list[str], names: list[str], preset: str) -> list[dict
                                                           real=table.train).frame)
             drop = scores["off"] - scores["on"]
             out.append({"dataset": key, "generator": name, "ceiling": top, "quality off": scores["off"],
-                        "quality on": scores["on"], "drop": drop, "within 0.01": "yes" if drop <= 0.01 else "NO"})
+                        "quality on": scores["on"], "drop": drop, "within 0.01": "yes" if drop <= 0.01 else "NO",
+                        "SDV copula": anchor["SDV GaussianCopula"], "CART": anchor["synthpop CART"],
+                        "on / CART": scores["on"] / anchor["synthpop CART"]})
     return out
 
 
@@ -90,8 +110,16 @@ def _membership(table: BenchTable, synthetic: pd.DataFrame) -> float | None:
 
 
 def dp_rows(table: BenchTable, names: list[str], preset: str, epsilons: list[float]) -> list[dict]:
-    """Each private generator without DP and at every epsilon: quality, attack AUC, fit time and its ratio."""
-    out = []
+    """Each private generator without DP and at every epsilon: quality, attack AUC, fit time and its ratio;
+    after the ceiling (the training rows themselves, i.e. a generator that copies) and the anchors."""
+    from opacus.accountants import RDPAccountant  # noqa: F401  (imported once here, not inside the first timing)
+
+    references = {"ceiling (training rows)": table.train, **anchors(table)}
+    scores = {who: quality(table, rows) for who, rows in references.items()}
+    cart = scores["synthpop CART"]
+    out = [{"generator": who, "epsilon": "-", "spent": "-", "quality": scores[who],
+            "quality / CART": scores[who] / cart, "attack AUC": _membership(table, rows)}
+           for who, rows in references.items()]
     for name in names:
         base = None
         for epsilon in [None, *epsilons]:
@@ -101,9 +129,10 @@ def dp_rows(table: BenchTable, names: list[str], preset: str, epsilons: list[flo
             per_epoch = seconds / max(trained.report.epochs_run, 1)
             base = base or per_epoch
             synthetic = synthesize(trained.model, len(table.train), seed=1, real=table.train).frame
-            spent = trained.model.epsilon_spent
+            spent, score = trained.model.epsilon_spent, quality(table, synthetic)
             out.append({"generator": name, "epsilon": "none" if epsilon is None else f"{epsilon:g}",
-                        "spent": "-" if spent is None else f"{spent:.2f}", "quality": quality(table, synthetic),
+                        "spent": "-" if spent is None else f"{spent:.2f}", "quality": score,
+                        "quality / CART": score / cart,
                         "attack AUC": _membership(table, synthetic), "fit s": seconds,
                         "epochs": trained.report.epochs_run, "s per epoch vs non-private": per_epoch / base})
     return out

@@ -17,7 +17,7 @@ def markdown_table(rows: list[dict]) -> str:
     """Records as a markdown table (floats to 3 decimals, or 1 for seconds)."""
     if not rows:
         return "(no rows)"
-    keys = list(rows[0])
+    keys = list(dict.fromkeys(k for r in rows for k in r))  # every column any row has, in first-seen order
 
     def cell(key: str, value) -> str:
         if isinstance(value, float):
