@@ -132,24 +132,19 @@ def text_columns(frame: pd.DataFrame, schema: TableSchema) -> list[str]:
     return [name for name in frame.columns if is_text(name)]
 
 
-def protected_cells(frame: pd.DataFrame, schema: TableSchema, file_format: str) -> int:
-    """How many text cells a protected export of this format changes (see ``tabular.formula_guard``)."""
-    if file_format not in SPREADSHEET_FORMATS:
-        return 0
-    return int(sum(guarded(frame[name]).sum() for name in text_columns(frame, schema)))
-
-
-def _protected(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """The table with formula-like text in the named columns neutralised."""
-    table = table.copy()
+def _protected(table: pd.DataFrame, names: list[str]) -> tuple[pd.DataFrame, int]:
+    """The table with formula-like text in the named columns (and headers) neutralised, and how many cells."""
+    table, count = table.copy(), 0
     for name in names:
+        count += int(guarded(table[name]).sum())
         table[name] = neutralise(table[name])
     table.columns = neutralise(pd.Series([str(c) for c in table.columns], dtype=object)).tolist()  # headers too
-    return table
+    return table, count
 
 
-def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str, protect: bool = True) -> bytes:
-    """The table as the bytes of a CSV, TSV, Excel or Parquet file.
+def export_file(frame: pd.DataFrame, schema: TableSchema, file_format: str, protect: bool = True
+                ) -> tuple[bytes, int]:
+    """The table as the bytes of a CSV, TSV, Excel or Parquet file, and how many text cells were protected.
 
     Args:
         frame: typed synthetic rows.
@@ -158,23 +153,30 @@ def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str, prot
         protect: put an apostrophe before text that a spreadsheet could run as a formula (CSV, TSV and
             Excel; see ``tabular.formula_guard``); Parquet is never changed.
     """
-    buffer = io.BytesIO()
+    buffer, count = io.BytesIO(), 0
     guard = text_columns(frame, schema) if protect else None
     if file_format in ("CSV", "TSV"):
         decimal_comma = any(schema.column(c).format.decimal_sep == "," for c in frame.columns)
         sep = "\t" if file_format == "TSV" else (";" if decimal_comma else ",")
-        text = as_written(frame, schema) if guard is None else _protected(as_written(frame, schema), guard)
+        text = as_written(frame, schema)
+        text, count = (text, 0) if guard is None else _protected(text, guard)
         quoting = csv.QUOTE_ALL if _ambiguous(text, sep) else csv.QUOTE_MINIMAL
         text.to_csv(buffer, index=False, sep=sep, quoting=quoting)
     elif file_format == "Excel":
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            sheet = _excel_frame(frame, schema) if guard is None else _protected(_excel_frame(frame, schema), guard)
+            sheet = _excel_frame(frame, schema)
+            sheet, count = (sheet, 0) if guard is None else _protected(sheet, guard)
             sheet.to_excel(writer, index=False, sheet_name="synthetic")
     elif file_format == "Parquet":
         pq.write_table(parquet_table(frame, schema), buffer)
     else:
         raise ExportError(f"Unknown format {file_format!r}; use CSV, TSV, Excel or Parquet.")
-    return buffer.getvalue()
+    return buffer.getvalue(), count
+
+
+def table_bytes(frame: pd.DataFrame, schema: TableSchema, file_format: str, protect: bool = True) -> bytes:
+    """The bytes of ``export_file``."""
+    return export_file(frame, schema, file_format, protect)[0]
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, schema: TableSchema, protect: bool = True) -> int:
@@ -187,8 +189,9 @@ def write_table(frame: pd.DataFrame, path: str | Path, schema: TableSchema, prot
     if file_format is None:
         raise ExportError(f"Cannot tell the format from '{path.name}': end the name with .csv, .tsv, .xlsx "
                           "or .parquet.")
+    content, protected = export_file(frame, schema, file_format, protect)
     try:
-        path.write_bytes(table_bytes(frame, schema, file_format, protect))
+        path.write_bytes(content)
     except OSError as exc:
         raise ExportError(f"Could not write {path}: {exc.strerror or exc}.") from exc
-    return protected_cells(frame, schema, file_format) if protect else 0
+    return protected

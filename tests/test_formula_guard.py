@@ -15,7 +15,7 @@ import cli
 from models import registry
 from models.base import Generator, ModelError
 from tabular.dataset import load_dataset
-from tabular.export import protected_cells, table_bytes
+from tabular.export import export_file, table_bytes
 from tabular.fidelity_check import export_problems
 from tabular.formula_guard import TRIGGERS, guarded, neutralise, note, restore
 
@@ -72,8 +72,8 @@ def test_csv_protects_text_columns_only(risky):
     assert lines[1] == "'=SUM(A1:A9),0.00,'=cmd|' /C calc'!A0,2024-01-01,no"
     assert lines[2].startswith("'+plus,-1.25,") and lines[6].startswith("''=quoted,-6.25,")  # numbers stay numbers
     assert table_bytes(frame, risky.schema, "CSV", protect=False).decode().splitlines()[1].startswith("=SUM")
-    assert protected_cells(frame, risky.schema, "CSV") == 50 + 60  # 5 of 6 teams, every comment
-    assert protected_cells(frame, risky.schema, "Parquet") == 0
+    assert export_file(frame, risky.schema, "CSV")[1] == 50 + 60  # 5 of 6 teams, every comment
+    assert export_file(frame, risky.schema, "Parquet")[1] == 0
 
 
 def test_excel_cells_are_plain_strings_not_formulas(risky):

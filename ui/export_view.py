@@ -10,7 +10,7 @@ from models.base import Generator, ModelError
 from models.jobs import TrainedModel
 from models.synthesis import synthesize
 from models.training import TrainingReport
-from tabular.export import as_written, protected_cells, table_bytes
+from tabular.export import as_written, export_file
 from tabular.formula_guard import note as protection_note
 from ui import state
 
@@ -33,8 +33,8 @@ def export_work(trained, rows: int, seed: int, file_format: str, real, drop_copi
                                                                     f"{made:,} of {want:,} rows made"))
         progress(0.92, f"Writing the {file_format} file")
         schema = trained.model.schema_
-        result.protected_cells = protected_cells(result.frame, schema, file_format) if protect else 0
-        return result, table_bytes(result.frame, schema, file_format, protect), file_format
+        content, result.protected_cells = export_file(result.frame, schema, file_format, protect)
+        return result, content, file_format
     return work
 
 
