@@ -7,10 +7,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.tseries.api import guess_datetime_format
 
+from tabular.parsing import arrow_strings
 from tabular.schema import ColumnFormat
 
 DATE_FORMATS = (
@@ -148,15 +148,10 @@ def parse_datetimes(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
         parsed = pd.to_datetime(values.astype(object), format=pattern, errors="coerce", utc=True)
         return _nanoseconds(parsed.dt.tz_localize(None))
     if pattern and "%f" not in pattern:  # Arrow's parser is many times faster than pandas'
-        parsed = pc.strptime(_strings(values), format=pattern, unit="ns", error_is_null=True)
+        parsed = pc.strptime(arrow_strings(values), format=pattern, unit="ns", error_is_null=True)
         return pd.Series(parsed.to_numpy(), index=values.index, dtype="datetime64[ns]")
     parsed = pd.to_datetime(values.astype(object), format=pattern or "mixed", errors="coerce")
     return _nanoseconds(parsed)
-
-
-def _strings(values: pd.Series) -> pa.ChunkedArray:
-    objects = values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else str(v))
-    return pa.chunked_array([pa.array(objects.to_numpy(), type=pa.string())])
 
 
 def format_datetimes(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
