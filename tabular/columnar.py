@@ -15,9 +15,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tabular.errors import DataReadError
+from tabular.parsing import STRING as STRING_DTYPE
 from tabular.text_reader import clean_strings, header_row
 
-STRING_DTYPE = pd.StringDtype("pyarrow")
 ARROW_TO_PANDAS = {pa.string(): STRING_DTYPE, pa.bool_(): pd.BooleanDtype()}
 EXACT_LIMIT = 2 ** 53  # whole numbers beyond this cannot be computed with exactly (as float64)
 INDEX_COLUMN = re.compile(r"__index_level_\d+__")  # pandas' unnamed index, stored as a column

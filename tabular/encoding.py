@@ -16,7 +16,14 @@ import torch
 from scipy.special import ndtr, ndtri
 
 from tabular.privacy import POOLED_LABEL, PrivacyLedger, PrivacySettings
-from tabular.protection import ColumnGuard, averaged_quantiles, coarse_range, guards_for, private_quantiles
+from tabular.protection import (
+    DISCRETE_MAX_DISTINCT,
+    ColumnGuard,
+    averaged_quantiles,
+    coarse_range,
+    guards_for,
+    private_quantiles,
+)
 from tabular.schema import ColumnSpec, Kind, TableSchema
 
 N_QUANTILES = 1000  # points of the stored quantile function of a continuous column
@@ -44,7 +51,7 @@ class EncoderOptions:
 
     max_categories: int = 50  # one-hot width cap; rarer categories share an "other" slot
     rare_share: float = 0.002  # categories rarer than this share the "other" slot
-    discrete_max_distinct: int = 20  # whole numbers with this few distinct values are one-hot
+    discrete_max_distinct: int = DISCRETE_MAX_DISTINCT  # whole numbers with this few distinct values are one-hot
 
 
 def _to_float(values: pd.Series, spec: ColumnSpec) -> np.ndarray:

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from tabular.columnar import STRING_DTYPE, long_numbers_note, read_excel, read_parquet
 from tabular.errors import DataReadError
-from tabular.parsing import long_whole_numbers
+from tabular.parsing import long_whole_numbers, plural
 from tabular.sniffing import ENCODING_NAMES, decode, refuse_markup_or_json, refuse_non_table, unpack
 from tabular.text_reader import (
     DELIMITER_NAMES,
@@ -216,11 +216,6 @@ def _tidy(frame: pd.DataFrame, report: ReadReport) -> pd.DataFrame:
             "and works best with a few hundred or more."
         )
     return frame
-
-
-def plural(n: int, noun: str) -> str:
-    """'1 empty row', '3 empty rows'."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _unique_names(names: list[str], report: ReadReport) -> list[str]:

@@ -128,6 +128,12 @@ def arrow_strings(values: pd.Series) -> pa.ChunkedArray:
 
 
 STRING = pd.StringDtype("pyarrow")
+
+
+def plural(n: int, noun: str) -> str:
+    """'1 empty row', '3 empty rows'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
 LONG_WHOLE = r"[+-]?0*[1-9]\d{15,}"  # whole numbers of 16+ digits: beyond what a float64 holds exactly
 
 

@@ -11,6 +11,7 @@ POOLED_LABEL = "Other"  # what categories seen in fewer than ``min_count`` rows 
 DEFAULT_MIN_COUNT = 5  # k: a value must be shared by at least this many rows to be learned as itself
 DEFAULT_CLIP_SHARE = 0.005  # numbers are clipped to the 0.5% .. 99.5% range before learning
 PREPROCESS_SHARE = 0.1  # under differential privacy, share of epsilon spent on the column statistics
+RELEASE_DELTA_SHARE = 0.1  # share of delta for the chance that a one-off category clears its release threshold
 EPSILON_CHOICES = (1.0, 3.0, 10.0)  # the budgets offered in the app, strongest first
 # Renyi orders searched when converting to (epsilon, delta): Opacus' defaults stop at 63, too low for the
 # heavily noised single releases of small budgets (their best order is in the hundreds).
@@ -73,7 +74,7 @@ class PrivacyLedger:
     whole table, the Poisson sampling rate for DP-SGD steps) and how many times it ran.
     """
 
-    def __init__(self, delta: float, release_share: float = 0.1) -> None:
+    def __init__(self, delta: float, release_share: float = RELEASE_DELTA_SHARE) -> None:
         self.total_delta = delta  # the guarantee's delta: Renyi conversion plus category release
         self.release_delta = release_share * delta  # chance a one-off category clears its release threshold
         self.delta = delta - self.release_delta  # the delta of the Renyi-DP conversion

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from tabular.parsing import plural
 from tabular.privacy import POOLED_LABEL, PREPROCESS_SHARE, PrivacyLedger, PrivacySettings
 from tabular.schema import Kind, TableSchema
 
 DP_BINS = 200  # equal-width bins of a number's coarsened range under differential privacy
-RELEASE_DELTA_SHARE = 0.1  # share of delta for the chance that a one-off category clears its threshold
+DISCRETE_MAX_DISTINCT = 20  # whole numbers with this few distinct values are categories to the encoder
 
 
 @dataclass
@@ -49,7 +50,7 @@ def guards_for(columns: int, settings: PrivacySettings | None, ledger: PrivacyLe
     Each row adds one to one count of every column (its value, or "missing"), so the counts of all
     ``columns`` columns together have L2 sensitivity sqrt(columns): one Gaussian release. A category is
     released only above a threshold that a category of one row clears with probability at most
-    ``RELEASE_DELTA_SHARE`` x delta over all its columns together (``ledger.release_delta``).
+    ``privacy.RELEASE_DELTA_SHARE`` x delta over all its columns together (``ledger.release_delta``).
     """
     if settings is None or not (settings.protect or settings.private):
         return None
@@ -107,15 +108,11 @@ def private_quantiles(present: np.ndarray, missing: int, guard: ColumnGuard, poi
     return quantiles, float(counts[-1] / max(counts.sum(), 1e-9))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def _column_effect(values: pd.Series, kind: Kind, settings: PrivacySettings) -> tuple[str, int] | None:
     """(what changes, rows affected) for one learned column, or None when nothing does."""
     k = settings.min_count
     numeric = kind in (Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.DATETIME)
-    if numeric and values.nunique() > 20:
+    if numeric and values.nunique() > DISCRETE_MAX_DISTINCT:  # the codec's own rule (EncoderOptions)
         x = values.astype("int64") if kind is Kind.DATETIME else values.astype(float)
         lo, hi = np.quantile(x, [settings.clip_share, 1 - settings.clip_share])
         pulled = int(((x < lo) | (x > hi)).sum())
@@ -128,7 +125,7 @@ def _column_effect(values: pd.Series, kind: Kind, settings: PrivacySettings) -> 
     if not len(rare):
         return None
     where = "join the nearest common value" if numeric else f'become "{POOLED_LABEL}"'
-    return f"{_plural(len(rare), 'rare value')} {where}", int(rare.sum())
+    return f"{plural(len(rare), 'rare value')} {where}", int(rare.sum())
 
 
 def effects(frame: pd.DataFrame, schema: TableSchema, settings: PrivacySettings) -> list[dict]:
