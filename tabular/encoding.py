@@ -134,6 +134,13 @@ class ContinuousCodec:
         return {"quantiles": torch.tensor(self.quantiles, dtype=torch.float64), "has_missing": self.has_missing,
                 "step": self.step, "missing_share": self.missing_share}
 
+    def describe(self, spec: ColumnSpec) -> None:
+        """Put what this codec learned in ``spec``: the (clipped, averaged) range and the missing share."""
+        low, high = self._finish(self.quantiles[[0, -1]])
+        spec.minimum, spec.maximum = ((low.isoformat(), high.isoformat()) if spec.kind is Kind.DATETIME
+                                      else (float(low), float(high)))
+        spec.missing_share = round(self.missing_share, 2)
+
     def load(self, state: dict) -> ContinuousCodec:
         self.quantiles = state["quantiles"].numpy()
         self.has_missing, self.step = state["has_missing"], state["step"]
@@ -304,6 +311,12 @@ class DiscreteCodec:
                 "rare_probs": torch.tensor(self.rare_probs, dtype=torch.float64),
                 "probs": torch.tensor(self.probs, dtype=torch.float64)}
 
+    def describe(self, spec: ColumnSpec) -> None:
+        """Put what this codec learned in ``spec``: the categories it can draw and the missing share."""
+        spec.categories = list(self.values) + list(self.rare)
+        missing = self.slots.index("__missing__") if "__missing__" in self.slots else None
+        spec.missing_share = round(float(self.probs[missing]), 2) if missing is not None else 0.0
+
     def load(self, state: dict) -> DiscreteCodec:
         self.values, self.rare, self.slots = list(state["values"]), list(state["rare"]), list(state["slots"])
         self.rare_probs, self.probs = state["rare_probs"].numpy(), state["probs"].numpy()
@@ -445,14 +458,7 @@ class TableEncoder:
             spec.categories = spec.minimum = spec.maximum = None
             spec.distinct, spec.invalid_count, spec.reason = 0, 0, ""  # exact counts stay with the project
             if codec is not None:
-                spec.missing_share = round(float(codec.missing_share if not codec.discrete else (
-                    codec.probs[codec.slots.index("__missing__")] if "__missing__" in codec.slots else 0.0)), 2)
-            if codec is not None and codec.discrete:
-                spec.categories = list(codec.values) + list(codec.rare)
-            elif codec is not None:
-                lo, hi = (float(codec.quantiles[0]), float(codec.quantiles[-1]))
-                spec.minimum, spec.maximum = ((pd.Timestamp(lo * 1e9).isoformat(), pd.Timestamp(hi * 1e9).isoformat())
-                                              if spec.kind is Kind.DATETIME else (lo, hi))
+                codec.describe(spec)
         return out
 
     def state_dict(self) -> dict:
