@@ -95,15 +95,6 @@ def _privacy(args: argparse.Namespace):
     return PrivacySettings(protect=not args.no_protections, epsilon=args.epsilon)
 
 
-def privacy_summary(model) -> str:
-    """One line on how the model protects people, for the command line."""
-    from tabular.privacy import describe
-
-    ledger = getattr(model, "ledger_", None)
-    delta = ledger.total_delta if ledger is not None else None
-    return "privacy: " + describe(model.privacy_, model.epsilon_spent, delta)
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     from models import registry
     from models.jobs import TrainingRequest, split_rows, train_model
@@ -125,7 +116,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     model, report = trained.model, trained.report
     bar.close(f"trained in {report.seconds:.1f}s over {report.epochs_run} epochs on {report.threads or 'GPU'} "
               f"thread(s)" + (f"; {report.message}" if report.message else ""))
-    print(privacy_summary(model), file=sys.stderr)
+    print(f"privacy: {model.privacy_summary}", file=sys.stderr)
     rows = args.rows or dataset.n_rows
     result = synthesize(model, rows, seed=args.seed, real=dataset.typed())
     _write(result.frame, args, dataset.schema)

@@ -24,7 +24,7 @@ from models.training import (
     TrainingSession,
 )
 from tabular.encoding import TableEncoder
-from tabular.privacy import PrivacyLedger, PrivacySettings
+from tabular.privacy import PrivacyLedger, PrivacySettings, describe
 from tabular.representations import OneHot, Representation
 from tabular.schema import Handling, Kind, TableSchema
 from tabular.surrogates import SurrogateMaker
@@ -148,15 +148,17 @@ class Generator(ABC):
         ledger = getattr(self, "ledger_", None)
         return ledger.epsilon() if ledger is not None else None
 
+    @property
+    def privacy_summary(self) -> str:
+        """One plain sentence on how this model protects people (Train step, Evaluate, report, CLI)."""
+        ledger = getattr(self, "ledger_", None)
+        return describe(self.privacy_, self.epsilon_spent, ledger.total_delta if ledger is not None else None)
+
     def _load_privacy(self, state: dict | None) -> None:
         """Settings and ledger of a loaded model (files from before protections: protections off)."""
         state = state or {"settings": PrivacySettings.off().to_dict(), "ledger": None}
         self.privacy_ = PrivacySettings.from_dict(state["settings"])
-        ledger = state.get("ledger")
-        self.ledger_ = None
-        if ledger:
-            self.ledger_ = PrivacyLedger(float(ledger["delta"]))
-            self.ledger_.entries = [(float(a), float(b), int(c)) for a, b, c in ledger["entries"]]
+        self.ledger_ = PrivacyLedger.from_state(state["ledger"]) if state.get("ledger") else None
 
     def to_bytes(self) -> bytes:
         """The checkpoint as the bytes of a model file."""

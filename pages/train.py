@@ -7,7 +7,7 @@ from models.jobs import HOLDOUT_SHARE, TrainingRequest
 from tabular.schema import TableSchema
 from ui import state, training_control
 from ui.navigation import through_entry
-from ui.privacy_view import privacy_line, train_step_choice
+from ui.privacy_view import train_step_choice
 from ui.training_view import chosen_card, generator_cards, interrupted_panel, live_panel, result_panel
 from ui.widgets import require_dataset
 
@@ -28,7 +28,7 @@ if job is not None:
     c1.button("Train another generator", key="train_again", icon=":material/restart_alt:",
               on_click=state.put, args=(state.TRAIN_JOB, None))
     if job.result is not None:
-        st.caption(":material/shield: " + privacy_line(job.result.model))
+        st.caption(":material/shield: " + job.result.model.privacy_summary)
         c2.page_link("pages/evaluate.py", label="Next: evaluate", icon=":material/arrow_forward:")
         with st.expander("A peek at five synthetic rows", icon=":material/visibility:"):
             st.dataframe(job.result.model.sample(5, seed=0), hide_index=True)

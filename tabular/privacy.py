@@ -122,6 +122,13 @@ class PrivacyLedger:
                 break
         return hi
 
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> PrivacyLedger:
+        """A ledger from ``state()`` (as saved in a model file)."""
+        ledger = cls(float(state["delta"]))
+        ledger.entries = [(float(a), float(b), int(c)) for a, b, c in state["entries"]]
+        return ledger
+
     def state(self) -> dict[str, Any]:
         return {"delta": self.total_delta, "entries": [list(e) for e in self.entries], "epsilon": self.epsilon()}
 

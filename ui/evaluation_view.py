@@ -18,7 +18,6 @@ from models.compute import training_threads, worker_thread_limit
 from models.registry import card
 from tabular.export import file_stem
 from ui import state
-from ui.privacy_view import privacy_line
 
 CHART_ROWS = 5000  # rows per side kept for the charts
 MEMBERSHIP_HELP = ("An attacker holding the synthetic data scores equal numbers of training rows and unseen real rows "
@@ -74,7 +73,7 @@ def headline(ev: Evaluation, trained) -> None:
             box(f"**Privacy: {LEVELS[p.verdict]}.** {p.reasons[0]}", icon=VERDICT_ICONS[p.verdict])
         if ev.membership is not None:
             st.markdown(f"**Who was in the training data?** {ev.membership.sentence}", help=MEMBERSHIP_HELP)
-        st.caption(":material/shield: " + privacy_line(trained.model))
+        st.caption(":material/shield: " + trained.model.privacy_summary)
         m = st.columns(4)
         m[0].metric("Column shapes", f"{100 * q.column_shapes:.0f}%", help="How closely each column's values match.")
         m[1].metric("Pair trends", f"{100 * q.column_pair_trends:.0f}%", help="How well columns move together.")
@@ -110,7 +109,7 @@ def report_button(dataset, trained, ev: Evaluation, key: str) -> None:
         day = time.strftime("%Y-%m-%d", time.localtime(trained.finished_at))
         subtitle = f"{card(trained.generator).title}, trained {day}"
         return html_report(ev, real, synthetic, trained.model.schema_, f"{dataset.name}: synthetic data report",
-                           subtitle, privacy_line(trained.model)).encode()
+                           subtitle, trained.model.privacy_summary).encode()
     st.download_button("Download the report (HTML)", build, file_name=f"{file_stem(dataset.name)}_report.html",
                        mime="text/html", key=key, icon=":material/description:", on_click="ignore",
                        help="One file with every chart; opens in any browser, offline, without this app.")

@@ -11,7 +11,6 @@ from tabular.privacy import (
     DEFAULT_MIN_COUNT,
     EPSILON_CHOICES,
     PrivacySettings,
-    describe,
     strength,
 )
 from tabular.protection import effects
@@ -81,9 +80,3 @@ def train_step_choice(generator: str) -> dict:
             st.warning(f"**Protections are off.** {RISK}", icon=":material/warning:")
         epsilon = _differential_privacy(generator)
     return PrivacySettings(protect=protect, epsilon=epsilon).to_dict()
-
-
-def privacy_line(model) -> str:
-    """One sentence on how a trained model protects people."""
-    ledger = getattr(model, "ledger_", None)
-    return describe(model.privacy_, model.epsilon_spent, ledger.total_delta if ledger is not None else None)
