@@ -78,11 +78,13 @@ class Generator(ABC):
             checkpoint: given a resumable state every ``options.checkpoint_every`` seconds.
             resume: such a state; the fit (same rows, schema, seed and settings) goes on from it.
             privacy: protections and differential privacy (default: protections on, no DP). Under DP the
-                spending is recorded in ``ledger_`` and saved with the model, and ``validation`` is not used:
-                stopping or keeping an epoch by rows outside the private training would leak them.
+                spending is recorded in ``ledger_`` and saved with the model, and the ``validation`` rows are
+                learned with the rest: stopping or keeping an epoch by rows outside the private training
+                would leak them.
         """
         self.privacy_ = privacy or PrivacySettings()
-        validation = None if self.privacy_.private else validation
+        if self.privacy_.private and validation is not None:
+            table, validation = pd.concat([table, validation]), None
         self._check(table, schema)
         seed = self.config.seed if seed is None else seed
         if self.privacy_.private and self.privacy_.secret_noise:  # noise must not be predictable from a seed;

@@ -104,13 +104,10 @@ def train_model(request: TrainingRequest, rows: RowSplit, schema: TableSchema,
                          f"{rows.real_rows:,} rows, and {held:,} of them are held back to check the result, "
                          f"which leaves {len(rows.fit):,}. Add more rows.")
     model = registry.create(request.generator, request.preset, **request.overrides)
-    privacy = PrivacySettings.from_dict(request.privacy)
-    learn, watch = rows.fit, rows.validation
-    if privacy.private and watch is not None:  # choosing epochs on rows outside DP-SGD would leak them: learn them
-        learn, watch = pd.concat([rows.fit, rows.validation]), None
-    model.fit(learn, schema, on_progress=on_progress, control=control,
+    model.fit(rows.fit, schema, on_progress=on_progress, control=control,
               options=TrainingOptions(budget_seconds=request.budget_seconds, checkpoint_every=CHECKPOINT_EVERY),
-              validation=watch, seed=request.seed, checkpoint=checkpoint, resume=resume, privacy=privacy)
+              validation=rows.validation, seed=request.seed, checkpoint=checkpoint, resume=resume,
+              privacy=PrivacySettings.from_dict(request.privacy))
     return TrainedModel(request.generator, request.preset, model, model.report_, time.time(),
                         holdout_share=request.holdout_share, split_seed=request.seed, real_rows=rows.real_rows)
 
