@@ -81,3 +81,16 @@ def test_reading_report_of_another_version_still_opens(tmp_path, mixed):
     path.write_text(json.dumps({**json.loads(path.read_text()), "field_from_another_version": [1]}))
     opened = Workspace(tmp_path).open_project(project)
     assert opened.problems == [] and opened.dataset.name == "mixed"
+
+
+def test_looking_for_checkpoints_creates_no_folders(tmp_path, mixed):
+    """Listing a project's interrupted trainings, or forgetting one after the project was deleted, makes no folder."""
+    from workspace.trainings import unfinished
+
+    ws = Workspace(tmp_path)
+    project = ws.create_project(mixed)
+    unfinished(ws, project)
+    assert not (tmp_path / project / "trainings").exists()
+    ws.delete_project(project)
+    ws.checkpoint_path(project, "abc").unlink(missing_ok=True)
+    assert not (tmp_path / project).exists()

@@ -115,10 +115,9 @@ class Workspace:
         return folder
 
     def checkpoint_path(self, project_id: str, training_id: str) -> Path:
-        """Where a running training of the project keeps its latest checkpoint."""
-        folder = self._folder(project_id) / "trainings"
-        folder.mkdir(exist_ok=True)
-        return folder / f"{training_id}.pt"
+        """Where a running training of the project keeps its latest checkpoint (nothing is created here:
+        looking for a checkpoint, or removing one after the project was deleted, must not make folders)."""
+        return self._path(project_id) / "trainings" / f"{training_id}.pt"
 
     # ----- writing ---------------------------------------------------------------------------------------
     def create_project(self, dataset: Dataset, keep_data: bool = False) -> str:

@@ -63,6 +63,7 @@ class ProjectTrainings:
         path = self.workspace.checkpoint_path(self.project, job.job_id)
         payload = {"format": CHECKPOINT_FORMAT, "session": state, "events": [asdict(e) for e in job.events()]}
         try:
+            path.parent.mkdir(exist_ok=True)  # not parents: a project deleted meanwhile is not brought back
             partial = path.with_suffix(".partial")
             torch.save(payload, partial)
             os.replace(partial, path)  # a crash while writing leaves the previous checkpoint whole
