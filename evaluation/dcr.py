@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from evaluation.pair_trends import sdmetrics_numbers
+from evaluation.pair_trends import CONTINUOUS, joint_codes, sdmetrics_numbers
 
-CONTINUOUS = ("numerical", "datetime")
-DISCRETE = ("categorical", "boolean")
+DISCRETE = ("categorical", "boolean")  # the kinds of column the distance counts as categories
 
 
 def _column(data: pd.Series, reference: pd.Series, sdtype: str) -> tuple[np.ndarray, np.ndarray, float | None]:
@@ -23,9 +22,8 @@ def _column(data: pd.Series, reference: pd.Series, sdtype: str) -> tuple[np.ndar
     if sdtype in CONTINUOUS:
         x, r = sdmetrics_numbers(data, sdtype), sdmetrics_numbers(reference, sdtype)
         return x, r, float(np.nanmax(r) - np.nanmin(r)) if np.isfinite(r).any() else np.nan
-    codes, uniques = pd.factorize(pd.concat([data, reference], ignore_index=True))
-    codes = np.where(codes < 0, len(uniques), codes).astype("float64")
-    return codes[:len(data)], codes[len(data):], None
+    x, r = joint_codes(data, reference)
+    return x.astype("float64"), r.astype("float64"), None
 
 
 def _column_distance(x: torch.Tensor, r: torch.Tensor, span: float | None) -> torch.Tensor:

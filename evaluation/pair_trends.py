@@ -39,7 +39,7 @@ def _bins(x: np.ndarray) -> np.ndarray:
     return np.digitize(x, bins=edges)
 
 
-def _joint_codes(real: pd.Series, synthetic: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def joint_codes(real: pd.Series, synthetic: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Category codes shared by both tables; missing values get a code of their own."""
     codes, uniques = pd.factorize(pd.concat([real, synthetic], ignore_index=True))
     codes = np.where(codes < 0, len(uniques), codes)
@@ -138,7 +138,7 @@ def _codes(real: pd.DataFrame, synth: pd.DataFrame, sdtypes: dict, real_side: _S
         if sdtype in CONTINUOUS:
             a, b = real_side.codes[name], synth_side.codes[name]
         else:
-            a, b = _joint_codes(real[name], synth[name])
+            a, b = joint_codes(real[name], synth[name])
         codes_real[name], codes_synth[name] = a[rows[0]], b[rows[1]]
     return codes_real, codes_synth
 
