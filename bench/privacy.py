@@ -69,15 +69,15 @@ def canary_rows(table: BenchTable, names: list[str], preset: str) -> list[dict]:
         out.append(_canary_row(name, "on" if privacy.protect else "OFF (control)", len(found), leaks, True))
     planted_table = dataclasses.replace(table, rows=rows)
     for name, synthetic in anchors(planted_table, CANARY_ROWS).items():
-        out.append(_canary_row(name, "(none)", len(found), canaries.leaks(found, synthetic, b""), False))
+        out.append(_canary_row(name, "(none)", len(found), canaries.leaks(found, synthetic, None), False))
     return out
 
 
-def _canary_row(who: str, protections: str, planted: int, leaks: list[str], own_file: bool) -> dict:
+def _canary_row(who: str, protections: str, planted: int, leaks: list, own_file: bool) -> dict:
     return {"generator": who, "protections": protections, "canaries": planted,
-            "in 100,000 rows": sum("synthetic rows" in x for x in leaks),
-            "in model file": sum("model file" in x for x in leaks) if own_file else "n/a",
-            "verdict": "no leak" if not leaks else "; ".join(leaks[:2])}
+            "in 100,000 rows": sum(leak.rows > 0 for leak in leaks),
+            "in model file": sum(leak.in_file for leak in leaks) if own_file else "n/a",
+            "verdict": "no leak" if not leaks else "; ".join(leak.sentence for leak in leaks[:2])}
 
 
 def protection_rows(keys: list[str], names: list[str], preset: str) -> list[dict]:

@@ -50,19 +50,33 @@ def _number_patterns(value: float) -> list[bytes]:
     return [struct.pack("<d", value), struct.pack("<f", value)] + [t.encode() for t in set(text)]
 
 
-def leaks(canaries: list[Canary], synthetic: pd.DataFrame, model_bytes: bytes) -> list[str]:
-    """Plain-words findings: each canary seen in the synthetic rows or in the model file (empty: none)."""
+@dataclass(frozen=True)
+class Leak:
+    """A canary found: in how many synthetic rows, and whether the model file holds it."""
+
+    canary: Canary
+    rows: int
+    in_file: bool
+
+    @property
+    def sentence(self) -> str:
+        where = [f"in {self.rows:,} synthetic rows"] if self.rows else []
+        where += ["in the model file"] if self.in_file else []
+        return f"{self.canary.column}: the planted value {self.canary.value!r} is " + " and ".join(where)
+
+
+def leaks(canaries: list[Canary], synthetic: pd.DataFrame, model_bytes: bytes | None) -> list[Leak]:
+    """Each canary seen in the synthetic rows or in the model file (empty: none); ``model_bytes`` None:
+    no model file to search (another tool)."""
     found = []
     for canary in canaries:
         column = synthetic[canary.column]
         if isinstance(canary.value, str):
             in_rows = int((column.astype(str) == canary.value).sum())
-            in_file = canary.value.encode() in model_bytes
+            in_file = model_bytes is not None and canary.value.encode() in model_bytes
         else:
             in_rows = int((pd.to_numeric(column, errors="coerce") == canary.value).sum())
-            in_file = any(p in model_bytes for p in _number_patterns(canary.value))
-        if in_rows:
-            found.append(f"{canary.column}: the planted value {canary.value!r} is in {in_rows} synthetic rows")
-        if in_file:
-            found.append(f"{canary.column}: the planted value {canary.value!r} is in the model file")
+            in_file = model_bytes is not None and any(p in model_bytes for p in _number_patterns(canary.value))
+        if in_rows or in_file:
+            found.append(Leak(canary, in_rows, in_file))
     return found

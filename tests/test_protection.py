@@ -47,8 +47,9 @@ def test_the_check_can_fail_when_protections_are_off(planted):
     schema, table, planted_values = planted
     model = GaussianCopula().fit(table, schema, seed=0, privacy=PrivacySettings.off())
     found = canaries.leaks(planted_values, model.sample(20_000, seed=1), model.to_bytes())
-    assert any("segment" in f and "model file" in f for f in found)
-    assert any("income" in f for f in found)
+    assert any(f.canary.column == "segment" and f.in_file for f in found)
+    assert any(f.canary.column == "income" for f in found)
+    assert "segment: the planted value 'CANARY-" in " ".join(f.sentence for f in found)
 
 
 def test_model_file_schema_keeps_no_rare_category_or_exact_range(planted):
