@@ -14,6 +14,7 @@ from tabular.privacy import (
     strength,
 )
 from tabular.protection import effects
+from ui import state
 
 PROTECTIONS = (
     f"Categories seen in fewer than {DEFAULT_MIN_COUNT} rows become \"Other\", so a one-off value cannot "
@@ -28,9 +29,19 @@ RISK = ("Turn them off only when rare values matter more than privacy, for examp
         "information. With them off, a value seen once can appear in the synthetic rows and in the model file.")
 
 
+def _effects(dataset) -> list[dict]:
+    """What the protections change in this table, worked out once per table and settings (not every rerun)."""
+    key = (id(dataset), dataset.schema.to_json())
+    memo = state.get(state.PRIVACY_EFFECTS)
+    if memo is None or memo[0] != key:
+        memo = (key, effects(dataset.typed(), dataset.schema, PrivacySettings()))
+        state.put(state.PRIVACY_EFFECTS, memo)
+    return memo[1]
+
+
 def data_step_summary(dataset) -> None:
     """On the Data step: the protections and what they will change in this table."""
-    found = effects(dataset.typed(), dataset.schema, PrivacySettings())
+    found = _effects(dataset)
     title = "Privacy protections are on" + (f": {len(found)} columns affected" if found else "")
     with st.expander(title, icon=":material/shield:"):
         st.markdown("\n".join(f"- {line}" for line in PROTECTIONS))

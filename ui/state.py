@@ -21,6 +21,7 @@ EXPORT_TASK = "export_task"  # ui.tasks.BackgroundTask generating rows for downl
 PROJECT = "project"  # id of the open project in the workspace (None: not saved)
 KEEP_DATA = "keep_data"  # the user agreed to store the original table in the workspace
 NOTICE = "notice"  # one-off message shown on the next run
+PRIVACY_EFFECTS = "privacy_effects"  # (table and settings it was computed for, tabular.protection.effects result)
 USER = "user"  # workspace.users.Space the person signed in to (None: nobody yet, or the local space)
 
 _DEFAULTS: dict[str, Any] = {
@@ -38,6 +39,7 @@ _DEFAULTS: dict[str, Any] = {
     PROJECT: None,
     KEEP_DATA: False,
     NOTICE: None,
+    PRIVACY_EFFECTS: None,
     USER: None,
 }
 _PER_PROJECT = (TRAIN_JOB, MODEL, MODELS, EVALUATIONS, CHART_DATA, EVAL_TASK, EXPORT_TASK)
