@@ -105,8 +105,14 @@ class Generator(ABC):
         session = TrainingSession(self, self._planned_epochs(), validation, on_progress, control,
                                   options or TrainingOptions(), held_out, checkpoint, resume)
         threads = self._threads()
-        with thread_limit(threads):
-            self._fit(data, session)
+        self.dp_trainer_ = None  # set by models.private_training.private_trainer in a private fit
+        try:
+            with thread_limit(threads):
+                self._fit(data, session)
+        finally:  # finished, stopped early or failed: the ledger records the DP-SGD steps that ran
+            if self.dp_trainer_ is not None:
+                self.dp_trainer_.finish(self.ledger_, session.step)
+                self.dp_trainer_ = None  # its optimiser and hooks are not kept with the model
         self.report_: TrainingReport = session.finish()
         self.report_.threads = threads or 0
         return self

@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from models.base import Generator
 from models.compute import autocast
 from models.nets import MLP, Residual, SpanIndex
-from models.private_training import PrivateTrainer, finish_private, private_trainer
+from models.private_training import PrivateTrainer, private_trainer
 from models.training import TrainingSession
 from tabular.encoding import Span, TableEncoder
 
@@ -186,13 +186,10 @@ class ConditionalGAN(Generator):
         opt_d = torch.optim.Adam(self.critic_net_.parameters(), lr=cfg.learning_rate, betas=(0.5, 0.9), fused=True)
         dp = private_trainer(self, [self.critic_net_], opt_d, len(data), batch, cfg.epochs)
         steps = dp.plan.steps_per_epoch if dp is not None else max(len(data) // batch, 1)
-        try:
-            for epoch in range(session.track({"generator": opt_g, "critic": opt_d}), cfg.epochs + 1):
-                losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session, dp, codes)
-                if not session.epoch_end(epoch, losses):
-                    break
-        finally:
-            finish_private(self, dp, session)
+        for epoch in range(session.track({"generator": opt_g, "critic": opt_d}), cfg.epochs + 1):
+            losses = self._epoch(real_all, batch, steps, opt_g, opt_d, session, dp, codes)
+            if not session.epoch_end(epoch, losses):
+                break
 
     def _raw(self, cond: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """The generator's output before activation, for one condition vector per row."""

@@ -17,7 +17,7 @@ import torch
 
 from models.base import Generator
 from models.compute import autocast
-from models.private_training import PrivateTrainer, finish_private, private_trainer
+from models.private_training import PrivateTrainer, private_trainer
 from models.training import TrainingSession
 
 RowsOf = Callable[[torch.nn.Parameter, int], torch.Tensor]  # a parameter repeated for each row (DP-SGD)
@@ -82,16 +82,13 @@ class MinibatchGenerator(Generator):
             self._prepare(tensors)
         else:
             self._prepare_private()
-        try:
-            for epoch in range(session.track({"adamw": optim}, {"one_cycle": schedule}), cfg.epochs + 1):
-                if private is None:
-                    loss = self._epoch(tensors, batch, optim, schedule, session)
-                else:
-                    loss = self._private_epoch(tensors, private, schedule, session)
-                if not session.epoch_end(epoch, {self.loss_name: loss}, self._held_out_loss(held_out)):
-                    break
-        finally:
-            finish_private(self, private, session)
+        for epoch in range(session.track({"adamw": optim}, {"one_cycle": schedule}), cfg.epochs + 1):
+            if private is None:
+                loss = self._epoch(tensors, batch, optim, schedule, session)
+            else:
+                loss = self._private_epoch(tensors, private, schedule, session)
+            if not session.epoch_end(epoch, {self.loss_name: loss}, self._held_out_loss(held_out)):
+                break
 
     def _train_mode(self, training: bool) -> None:
         for net in self._networks().values():

@@ -62,16 +62,14 @@ def plan_for(model, rows: int, batch: int, epochs: int) -> PrivatePlan:
 
 def private_trainer(model, modules: Sequence[nn.Module], optimizer: torch.optim.Optimizer, rows: int, batch: int,
                     epochs: int) -> PrivateTrainer | None:
-    """A ``PrivateTrainer`` for a fit under differential privacy, None for any other fit."""
+    """A ``PrivateTrainer`` for a fit under differential privacy, None for any other fit.
+
+    The fit template (``Generator.fit``) records the steps it ran in the ledger when the fit ends.
+    """
     if not model.privacy_.private:
         return None
-    return PrivateTrainer(modules, optimizer, plan_for(model, rows, batch, epochs), model.torch_rng_)
-
-
-def finish_private(model, trainer: PrivateTrainer | None, session) -> None:
-    """After a private fit (finished, stopped early or failed): record the steps that ran."""
-    if trainer is not None:
-        trainer.finish(model.ledger_, session.step)
+    model.dp_trainer_ = PrivateTrainer(modules, optimizer, plan_for(model, rows, batch, epochs), model.torch_rng_)
+    return model.dp_trainer_
 
 
 def poisson_batch(rng: np.random.Generator, rows: int, rate: float, device: torch.device) -> torch.Tensor:

@@ -11,7 +11,7 @@ from torch import nn
 from models.base import Generator
 from models.compute import autocast
 from models.nets import MLP, SpanIndex
-from models.private_training import PrivateTrainer, finish_private, private_trainer
+from models.private_training import PrivateTrainer, private_trainer
 from models.training import TrainingSession
 
 
@@ -80,16 +80,13 @@ class TabularVAE(Generator):
         optim = torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
         batch = min(cfg.batch_size, len(x_all))
         private = private_trainer(self, [self.encoder_net_, self.decoder_net_], optim, len(x_all), batch, cfg.epochs)
-        try:
-            for epoch in range(session.track({"adam": optim}), cfg.epochs + 1):
-                if private is None:
-                    totals = self._epoch((x_all, codes, present), batch, optim, session)
-                else:
-                    totals = self._private_epoch((x_all, codes, present), private, session)
-                if not session.epoch_end(epoch, totals):
-                    break
-        finally:
-            finish_private(self, private, session)
+        for epoch in range(session.track({"adam": optim}), cfg.epochs + 1):
+            if private is None:
+                totals = self._epoch((x_all, codes, present), batch, optim, session)
+            else:
+                totals = self._private_epoch((x_all, codes, present), private, session)
+            if not session.epoch_end(epoch, totals):
+                break
 
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Code mean, code log-variance and the decoder's raw output for rows ``x`` (one random code each)."""
