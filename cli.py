@@ -71,13 +71,18 @@ class ProgressBar:
         self.label, self.stream = label, stream
 
     def __call__(self, event) -> None:
+        if event.judged is not None:  # a candidate of an automatic pick has finished
+            self.stream.write(f"\r{self.label}: {event.candidate} scored {100 * event.judged:.1f}% on unseen rows"
+                              + " " * 30 + "\n")
+            return
         if not event.losses:
             return
         done = event.epoch / max(event.epochs, 1)
         bar = "#" * int(30 * done) + "-" * (30 - int(30 * done))
         quality = f" quality {100 * event.best_fidelity:.0f}%" if event.best_fidelity is not None else ""
         eta = f" eta {event.eta:.0f}s" if event.eta is not None else ""
-        self.stream.write(f"\r{self.label} [{bar}] epoch {event.epoch}/{event.epochs} "
+        who = f" {event.candidate}" if event.candidate else ""
+        self.stream.write(f"\r{self.label}{who} [{bar}] epoch {event.epoch}/{event.epochs} "
                           f"{event.elapsed:.0f}s{eta}{quality}   ")
         self.stream.flush()
 
@@ -106,16 +111,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ModelError("--epochs must be a positive number of passes over the data.")
     if args.budget is not None and args.budget <= 0:
         raise ModelError("--budget must be a positive number of seconds.")
+    if args.generator == "auto" and args.epochs is not None:
+        raise ModelError("--epochs does not apply to the automatic pick: give it a time budget with --budget.")
     dataset = load_dataset(args.data)
     generator = args.generator or registry.recommended(dataset.n_rows, len(dataset.schema.modelled()))
     overrides = {"epochs": args.epochs} if args.epochs is not None else {}
+    if args.candidates:
+        overrides = {"candidates": _candidates(args)}
     request = TrainingRequest(generator, args.preset, overrides, args.budget, args.seed,
                               privacy=_privacy(args).to_dict())
     bar = ProgressBar(f"training {generator} ({registry.PRESET_LABELS[args.preset]})")
     trained = train_model(request, split_rows(dataset, request.holdout_share, args.seed), dataset.schema, bar)
     model, report = trained.model, trained.report
-    bar.close(f"trained in {report.seconds:.1f}s over {report.epochs_run} epochs on {report.threads or 'GPU'} "
-              f"thread(s)" + (f"; {report.message}" if report.message else ""))
+    if trained.race:
+        bar.close(trained.race["explanation"])
+    else:
+        bar.close(f"trained in {report.seconds:.1f}s over {report.epochs_run} epochs on {report.threads or 'GPU'} "
+                  f"thread(s)" + (f"; {report.message}" if report.message else ""))
     print(f"privacy: {model.privacy_summary}", file=sys.stderr)
     rows = args.rows or dataset.n_rows
     result = synthesize(model, rows, seed=args.seed, real=dataset.typed())
@@ -126,6 +138,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
         model.save(args.save_model)
         print(f"saved the model to {args.save_model}", file=sys.stderr)
     return 0
+
+
+def _candidates(args: argparse.Namespace) -> tuple[str, ...]:
+    """The generators an automatic pick races, checked against the registry."""
+    from models import registry
+
+    if args.generator != "auto":
+        raise ModelError("--candidates goes with --generator auto.")
+    names = tuple(n.strip() for n in args.candidates.split(",") if n.strip())
+    unknown = [n for n in names if n not in registry.names() or n == "auto"]
+    if unknown or not names:
+        choices = ", ".join(n for n in registry.names() if n != "auto")
+        raise ModelError(f"--candidates: unknown generator {', '.join(unknown) or '(none given)'}; choose from {choices}.")
+    return names
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -204,7 +230,7 @@ KEEP_FORMULAS = ("write text starting with =, +, -, @, a tab or a carriage retur
                  "and Excel files put an apostrophe in front so that spreadsheets do not run it as a formula)")
 
 # models.registry names; listed here so that 'profile' need not import torch (a test keeps them in step)
-GENERATORS = ["autoregressive", "diffusion", "copula", "bayesnet", "vae", "gan"]
+GENERATORS = ["auto", "autoregressive", "diffusion", "copula", "bayesnet", "vae", "gan"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how long to train (default: balanced); --epochs overrides its number of epochs")
     gen.add_argument("--epochs", type=int, help="passes over the data (default: the preset's)")
     gen.add_argument("--budget", type=float, help="stop training after this many seconds")
+    gen.add_argument("--candidates", help="with --generator auto: the generators to race, comma-separated, "
+                                          "quick ones first (default: copula,bayesnet,vae,autoregressive,diffusion)")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--save-model", help="also save the trained model here (.pt)")
     gen.add_argument("--no-protections", action="store_true",

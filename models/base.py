@@ -145,6 +145,11 @@ class Generator(ABC):
         }
         torch.save(checkpoint, path if hasattr(path, "write") else str(path))
 
+    @property
+    def picked(self) -> Generator:
+        """The generator that writes the rows: this one (the automatic pick answers with its choice)."""
+        return self
+
     def privacy_state(self) -> dict:
         """The protections used and, under differential privacy, the budget spent (plain data)."""
         ledger = getattr(self, "ledger_", None)

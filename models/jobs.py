@@ -108,8 +108,31 @@ def train_model(request: TrainingRequest, rows: RowSplit, schema: TableSchema,
               options=TrainingOptions(budget_seconds=request.budget_seconds, checkpoint_every=CHECKPOINT_EVERY),
               validation=rows.validation, seed=request.seed, checkpoint=checkpoint, resume=resume,
               privacy=PrivacySettings.from_dict(request.privacy))
-    return TrainedModel(request.generator, request.preset, model, model.report_, time.time(),
-                        holdout_share=request.holdout_share, split_seed=request.seed, real_rows=rows.real_rows)
+    return _trained(request, model, rows)
+
+
+def _trained(request: TrainingRequest, model: Generator, rows: RowSplit) -> TrainedModel:
+    """The fit as the rest of the app sees it; an automatic pick becomes the generator it picked, carrying
+    the race and the runners-up (each a trained model the user may open instead)."""
+    split = dict(holdout_share=request.holdout_share, split_seed=request.seed, real_rows=rows.real_rows)
+    race = getattr(model, "race_", None)
+    if race is None:
+        return TrainedModel(request.generator, request.preset, model, model.report_, time.time(), **split)
+    runners, entries = [], []
+    for entry in race:
+        if entry.model is not None and entry.model is not model.picked:
+            runners.append(TrainedModel(entry.generator, request.preset, entry.model, entry.model.report_,
+                                        time.time(), **split))
+        entries.append({**entry.to_dict(), "model_id": runners[-1].model_id if runners and
+                        runners[-1].model is entry.model else None})
+    picked = TrainedModel(model.best_name_, request.preset, model.picked, model.picked.report_, time.time(),
+                          runners_up=runners, **split)
+    for item in entries:
+        if item["generator"] == picked.generator and item["model_id"] is None and item["score"] is not None:
+            item["model_id"] = picked.model_id
+    picked.race = {"entries": entries, "explanation": model.explanation, "budget": model.budget_,
+                   "seconds": model.seconds_, "stopped": model.report_.stop_reason}
+    return picked
 
 
 @dataclass
@@ -125,6 +148,9 @@ class TrainedModel:
     holdout_share: float = 0.2  # with split_seed, rebuilds the exact training/holdout split of the dataset
     split_seed: int = 0
     real_rows: int = 0  # rows of the real table (training + holdout); 0 when unknown (uploaded model file)
+    race: dict | None = None  # an automatic pick's race: entries (generator, score, seconds, model_id ...),
+    # explanation, budget, seconds; None for a generator trained on its own
+    runners_up: list[TrainedModel] = field(default_factory=list)  # the race's other candidates, trained
 
 
 class TrainingStore(Protocol):

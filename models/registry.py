@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from models.auto import AutoGenerator
 from models.autoregressive import AutoregressiveGenerator
 from models.base import Generator
 from models.bayesnet import BayesNetGenerator
@@ -35,6 +36,15 @@ class Entry:
 
 
 REGISTRY: dict[str, Entry] = {
+    "auto": Entry(AutoGenerator, Card(
+        title="Automatic pick",
+        good_at="Not knowing which to choose: it tries several generators within the time you give it "
+                "(3 minutes unless you say otherwise) and keeps the one whose rows match unseen real rows best.",
+        speed="The time budget you set; the race is drawn live, one line per generator",
+        quality="As good as the best generator it had time to try; the others stay available to open.",
+        analogy="Like holding auditions: every candidate performs for the same judges, and the best gets the part.",
+        presets={"fast": {"preset": "fast"}, "balanced": {"preset": "balanced"}, "best": {"preset": "best"}},
+    )),
     "autoregressive": Entry(AutoregressiveGenerator, Card(
         title="Autoregressive",
         good_at="Close copies of the real patterns, including rare combinations, without copying real rows.",

@@ -35,6 +35,8 @@ class ProgressEvent:
     fidelity: float | None = None  # live fidelity (0..1) when it was measured this epoch
     best_fidelity: float | None = None
     message: str = ""  # plain words for the user, e.g. why training stopped
+    candidate: str | None = None  # in a race of generators (models.auto), the one this event is about ...
+    judged: float | None = None  # ... and, once it has finished, its quality on the rows that judge the race
 
 
 @dataclass

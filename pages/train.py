@@ -8,7 +8,15 @@ from tabular.schema import TableSchema
 from ui import state, training_control
 from ui.navigation import through_entry
 from ui.privacy_view import train_step_choice
-from ui.training_view import chosen_card, generator_cards, interrupted_panel, live_panel, result_panel
+from ui.race_view import auto_settings
+from ui.training_view import (
+    advanced_settings,
+    chosen_card,
+    generator_cards,
+    interrupted_panel,
+    live_panel,
+    result_panel,
+)
 from ui.widgets import require_dataset
 
 through_entry()  # a deep link opened first still gets the app's own navigation
@@ -48,29 +56,18 @@ choice = st.radio("Generator", names, index=names.index(suggested), horizontal=T
 chosen_card(choice, suggested)
 with st.expander("Compare all generators", icon=":material/compare:"):
     generator_cards()
-preset = st.segmented_control("How long to train", registry.PRESETS, default="balanced", key="train_preset",
-                              format_func=registry.PRESET_LABELS.get, required=True)
-defaults = registry.create(choice, preset).config
-with st.expander("Advanced settings", icon=":material/tune:"):
-    suffix = f"{choice}_{preset}"
-    neural = hasattr(defaults, "batch_size")
-    c1, c2, c3 = st.columns(3)
-    epochs = c1.number_input("Epochs", 1, 5000, defaults.epochs, key=f"train_epochs_{suffix}", disabled=not neural,
-                             help="Passes over the data. Training may stop sooner when quality stops improving.")
-    batch = c2.number_input("Batch size", 10, 10_000, getattr(defaults, "batch_size", 500), step=10,
-                            key=f"train_batch_{suffix}", disabled=not neural)
-    rate = c3.number_input("Learning rate", 1e-6, 1.0, float(getattr(defaults, "learning_rate", 1e-3)),
-                           format="%.5f", key=f"train_lr_{suffix}", disabled=not neural)
-    budget = c1.number_input("Time budget (seconds, 0 = none)", 0, 86_400, 0, key="train_budget")
-    seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", help="Same seed, same result.")
+if choice == "auto":
+    preset, (overrides, budget) = "balanced", auto_settings()
+else:
+    preset = st.segmented_control("How long to train", registry.PRESETS, default="balanced", key="train_preset",
+                                  format_func=registry.PRESET_LABELS.get, required=True)
+    overrides, budget = advanced_settings(choice, preset)
 
 privacy = train_step_choice(choice)
 
 if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
-    overrides = {}
-    if neural:
-        overrides = {"epochs": int(epochs), "batch_size": int(batch), "learning_rate": float(rate)}
-    request = TrainingRequest(choice, preset, overrides, float(budget) or None, int(seed), HOLDOUT_SHARE, privacy)
+    request = TrainingRequest(choice, preset, overrides, budget or None, int(overrides.get("seed", 0)),
+                              HOLDOUT_SHARE, privacy)
     schema = TableSchema.from_json(dataset.schema.to_json())  # later edits on the Data step do not leak in
     state.save(lambda ws, project: ws.save_schema(project, schema))  # reopening gets the settings trained with
     training_control.start(request, schema)

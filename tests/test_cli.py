@@ -77,6 +77,21 @@ def test_preset_is_honoured_with_or_without_epochs(tmp_path):
     assert both.returncode == 0 and "(Fast)" in both.stderr and "epoch 2/2" in both.stderr
 
 
+def test_generate_with_the_automatic_pick_says_what_it_picked(tmp_path):
+    from tests.conftest import mixed_csv
+
+    data, out = tmp_path / "mixed.csv", tmp_path / "synthetic.csv"
+    data.write_bytes(mixed_csv())
+    made = run_cli("generate", str(data), "--generator", "auto", "--candidates", "copula,bayesnet", "--budget", "30",
+                   "--rows", "40", "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    assert "copula scored" in made.stderr and "bayesnet scored" in made.stderr
+    assert "Picked " in made.stderr and "of the 30 s budget" in made.stderr
+    assert len(out.read_text().splitlines()) == 41
+    wrong = run_cli("generate", str(data), "--generator", "auto", "--candidates", "copula,nope", "--out", str(out))
+    assert wrong.returncode == 2 and "unknown generator nope" in wrong.stderr
+
+
 def test_generate_plain_errors(tmp_path):
     bad = run_cli("generate", "assets/samples/loans.csv", "--generator", "nope", "--out", str(tmp_path / "x.csv"))
     assert bad.returncode != 0 and "Traceback" not in bad.stderr

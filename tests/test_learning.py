@@ -16,7 +16,7 @@ from tabular.dataset import load_dataset
 from tabular.matching import copied_rows
 
 # Settings that learn this small table within seconds each (the presets are sized for real tables).
-LEARN = {"copula": {}, "bayesnet": {}, "vae": {"epochs": 300, "batch_size": 100}, "gan": {"epochs": 300, "batch_size": 100},
+LEARN = {"copula": {}, "bayesnet": {}, "auto": {"candidates": ("copula", "bayesnet", "vae")}, "vae": {"epochs": 300, "batch_size": 100}, "gan": {"epochs": 300, "batch_size": 100},
          "autoregressive": {"epochs": 60, "batch_size": 200}, "diffusion": {"epochs": 120, "batch_size": 200}}
 
 
@@ -69,6 +69,8 @@ def quick(name: str, epochs: int) -> dict:
     """Tiny settings: a few small epochs for the networks; the Bayesian network has none to shorten."""
     if name == "bayesnet":
         return {}
+    if name == "auto":
+        return {"candidates": ("bayesnet", "copula")}
     return {"epochs": epochs, "batch_size": 60, **({"width": 64} if name in ("autoregressive", "diffusion") else {})}
 
 

@@ -11,6 +11,7 @@ from models.jobs import TrainingJob
 from models.training import ProgressEvent
 from ui import state, training_control
 from ui.projects_view import when
+from ui.race_view import race_progress, race_result
 from workspace.trainings import TrainingRecord
 
 LOSS_COLOURS = ["#4F46E5", "#F59E0B", "#10B981", "#EF4444"]
@@ -45,6 +46,26 @@ def generator_cards() -> None:
             with column.container(border=True, height="stretch"):
                 st.markdown(f"**{registry.card(name).title}**")
                 _card_text(name)
+
+
+def advanced_settings(choice: str, preset: str) -> tuple[dict, float]:
+    """The Advanced expander of one generator: (config overrides with the seed, time budget in seconds or 0)."""
+    defaults = registry.create(choice, preset).config
+    with st.expander("Advanced settings", icon=":material/tune:"):
+        suffix = f"{choice}_{preset}"
+        neural = hasattr(defaults, "batch_size")
+        c1, c2, c3 = st.columns(3)
+        epochs = c1.number_input("Epochs", 1, 5000, defaults.epochs, key=f"train_epochs_{suffix}",
+                                 disabled=not neural,
+                                 help="Passes over the data. Training may stop sooner when quality stops improving.")
+        batch = c2.number_input("Batch size", 10, 10_000, getattr(defaults, "batch_size", 500), step=10,
+                                key=f"train_batch_{suffix}", disabled=not neural)
+        rate = c3.number_input("Learning rate", 1e-6, 1.0, float(getattr(defaults, "learning_rate", 1e-3)),
+                               format="%.5f", key=f"train_lr_{suffix}", disabled=not neural)
+        budget = c1.number_input("Time budget (seconds, 0 = none)", 0, 86_400, 0, key="train_budget")
+        seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", help="Same seed, same result.")
+    overrides = {"epochs": int(epochs), "batch_size": int(batch), "learning_rate": float(rate)} if neural else {}
+    return {**overrides, "seed": int(seed)}, float(budget)
 
 
 def _duration(seconds: float | None) -> str:
@@ -104,9 +125,13 @@ def live_panel() -> None:
         st.info(f"Waiting for a free training slot: this server runs {jobs.QUEUE.limit} at once, {busy} are "
                 f"running now{waiting}. Yours starts as soon as a slot frees up.", icon=":material/hourglass_top:")
     else:
-        st.markdown(f"**Training {title}…** You can switch to other steps or refresh the page; training goes "
+        doing = "Racing generators" if job.request.generator == "auto" else f"Training {title}"
+        st.markdown(f"**{doing}…** You can switch to other steps or refresh the page; training goes "
                     "on. If this tab is closed it pauses after a minute, and you can resume it from the project.")
     events = job.events()
+    if job.request.generator == "auto":
+        race_progress(job, events)
+        return
     if job.resumed:
         first = next((e.epoch for e in reversed(job.events()[:job.resumed_from]) if e.losses), 0)
         st.caption(f":material/resume: Resumed after an interruption; epochs 1 to {first} were done before it.")
@@ -118,6 +143,9 @@ def live_panel() -> None:
 def result_panel(job: TrainingJob) -> None:
     """What happened, with the final chart."""
     title = registry.card(job.request.generator).title
+    if job.result is not None and job.result.race:
+        race_result(job.result, job.events())
+        return
     if job.state == "failed":
         st.error(job.error or "Training failed.", icon=":material/error:")
     elif job.state == "cancelled" and job.result is None:

@@ -156,7 +156,8 @@ class Workspace:
         file = self._folder(project_id) / "models" / f"{trained.model_id}.pt"
         trained.model.save(file)
         info = {"report": asdict(trained.report), "holdout_share": trained.holdout_share,
-                "split_seed": trained.split_seed, "real_rows": trained.real_rows, "finished_at": trained.finished_at}
+                "split_seed": trained.split_seed, "real_rows": trained.real_rows, "finished_at": trained.finished_at,
+                "race": trained.race}
         with closing(self._connect()) as db, db:
             db.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (trained.model_id, project_id, trained.generator, trained.preset, trained.finished_at,
@@ -263,4 +264,4 @@ class Workspace:
             return None
         return TrainedModel(generator, preset, model, TrainingReport(**info["report"]), info["finished_at"],
                             model_id=model_id, holdout_share=info["holdout_share"], split_seed=info["split_seed"],
-                            real_rows=info["real_rows"])
+                            real_rows=info["real_rows"], race=info.get("race"))

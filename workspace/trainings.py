@@ -80,7 +80,8 @@ class ProjectTrainings:
             return
         if job.result is not None:
             try:
-                self.workspace.add_model(self.project, job.result)
+                for trained in [*job.result.runners_up, job.result]:  # a race keeps every candidate, its pick last
+                    self.workspace.add_model(self.project, trained)
             except (OSError, ValueError, sqlite3.Error) as exc:
                 self.problem = f"The trained model could not be saved to the project folder ({exc})."
         self._set(job.job_id, "state = ?, message = ?", (outcome, job.error or ""))
