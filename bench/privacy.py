@@ -38,9 +38,10 @@ CANARY_ROWS = 100_000
 
 
 def fit(table: BenchTable, name: str, preset: str, privacy: PrivacySettings, rows: RowSplit | None = None,
-        overrides: dict | None = None):
-    """Train as the app does and time it the same way for every run (the fit's own clock)."""
-    request = TrainingRequest(name, preset, overrides or {}, privacy=privacy.to_dict())
+        overrides: dict | None = None, budget: float | None = None):
+    """Train as the app does and time it the same way for every run (the fit's own clock); ``budget``: the
+    Train step's time budget in seconds."""
+    request = TrainingRequest(name, preset, overrides or {}, budget_seconds=budget, privacy=privacy.to_dict())
     return train_model(request, rows or table.rows, table.schema)
 
 
@@ -51,9 +52,15 @@ def quality(table: BenchTable, synthetic: pd.DataFrame) -> float:
 def anchors(table: BenchTable, rows: int | None = None) -> dict[str, pd.DataFrame]:
     """The anchors' synthetic rows (SDV's copula, synthpop's CART; no privacy options), fitted on every
     training row as ``bench/generators.py`` fits them."""
+    return {who: synthetic for who, (synthetic, _) in anchor_runs(table, rows).items()}
+
+
+def anchor_runs(table: BenchTable, rows: int | None = None) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """The anchors' synthetic rows with their run's figures (``fit_s``: wall clock around the fit call,
+    ``rows_per_s``: around the sampling call)."""
     from bench.generators import run_cart, run_sdv
 
-    return {"SDV GaussianCopula": run_sdv(table, "copula", 1, rows)[0], "synthpop CART": run_cart(table, rows)[0]}
+    return {"SDV GaussianCopula": run_sdv(table, "copula", 1, rows), "synthpop CART": run_cart(table, rows)}
 
 
 def canary_rows(table: BenchTable, names: list[str], preset: str) -> list[dict]:
@@ -101,7 +108,7 @@ def protection_rows(keys: list[str], names: list[str], preset: str) -> list[dict
     return out
 
 
-def _membership(table: BenchTable, synthetic: pd.DataFrame) -> float | None:
+def membership_auc(table: BenchTable, synthetic: pd.DataFrame) -> float | None:
     """The membership-inference attack's AUC (0.5: cannot tell training rows from unseen ones)."""
     from evaluation.membership import membership_risk
 
@@ -118,7 +125,7 @@ def dp_rows(table: BenchTable, names: list[str], preset: str, epsilons: list[flo
     scores = {who: quality(table, rows) for who, rows in references.items()}
     cart = scores["synthpop CART"]
     out = [{"generator": who, "epsilon": "-", "spent": "-", "quality": scores[who],
-            "quality / CART": scores[who] / cart, "attack AUC": _membership(table, rows)}
+            "quality / CART": scores[who] / cart, "attack AUC": membership_auc(table, rows)}
            for who, rows in references.items()]
     for name in names:
         base = None
@@ -133,7 +140,7 @@ def dp_rows(table: BenchTable, names: list[str], preset: str, epsilons: list[flo
             out.append({"generator": name, "epsilon": "none" if epsilon is None else f"{epsilon:g}",
                         "spent": "-" if spent is None else f"{spent:.2f}", "quality": score,
                         "quality / CART": score / cart,
-                        "attack AUC": _membership(table, synthetic), "fit s": seconds,
+                        "attack AUC": membership_auc(table, synthetic), "fit s": seconds,
                         "epochs": trained.report.epochs_run, "s per epoch vs non-private": per_epoch / base})
     return out
 
