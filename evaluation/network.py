@@ -188,7 +188,8 @@ def network_figure(edges: list[Edge], columns: list[str]) -> go.Figure:
     rows = max(row.values()) + 1
     fig.update_layout(height=rows * ROW_PX + 20, margin=dict(l=4, r=4, t=10, b=10), showlegend=False,
                       plot_bgcolor="white", paper_bgcolor="white", hoverlabel=dict(align="left"))
-    fig.update_xaxes(visible=False, range=[-PER_ROW / 2, PER_ROW / 2], fixedrange=True)
+    half_width = max(max(abs(v) for v in x.values()) + 0.5, 2.0)  # a narrow network spreads over the width
+    fig.update_xaxes(visible=False, range=[-half_width, half_width], fixedrange=True)
     return fig.update_yaxes(visible=False, range=[-rows + 0.5, 0.5], fixedrange=True)
 
 
@@ -219,7 +220,7 @@ def _link_hovers(links: list[Edge], pos: dict[str, tuple[float, float]]) -> go.S
     """Invisible points in the middle of each arrow that explain the link on hover."""
     texts = [f"<b>{html.escape(p)} → {html.escape(c)}</b><br>{band(s)} link: "
              f"{HINTS[band(s)].format(a=html.escape(p), b=html.escape(c))}<br>"
-             f"strength {link_strength(s):.2f} on a 0-1 scale (mutual information {s:.2f} nats)"
+             f"strength {min(link_strength(s), 0.99):.2f} on a 0-1 scale (mutual information {s:.2f} nats)"
              for p, c, s in links]
     return go.Scatter(x=[(pos[p][0] + pos[c][0]) / 2 for p, c, _ in links],
                       y=[(pos[p][1] + pos[c][1]) / 2 for p, c, _ in links], mode="markers", text=texts,
