@@ -7,7 +7,7 @@ import time
 
 import pandas as pd
 
-from evaluation import plots
+from evaluation import network, plots
 from evaluation.privacy import LEVELS
 from evaluation.quality import associations, weakest_pairs
 from evaluation.scorecard import Evaluation
@@ -54,7 +54,8 @@ class _Figures:
 
 
 def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema,
-                title: str = "Synthetic data report", subtitle: str = "", privacy: str = "") -> str:
+                title: str = "Synthetic data report", subtitle: str = "", privacy: str = "",
+                links: list[network.Edge] | None = None) -> str:
     """The whole report as one HTML document.
 
     Args:
@@ -65,6 +66,7 @@ def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFr
         title: the heading, e.g. the dataset's name.
         subtitle: one line under the heading, e.g. the generator used.
         privacy: how the generator was protected (``tabular.privacy.describe``), when known.
+        links: a Bayesian network's learned links (``edges_``), drawn as a picture; None for other generators.
     """
     q, p, fig = evaluation.quality, evaluation.privacy, _Figures()
     summary = evaluation.summary()
@@ -88,6 +90,7 @@ def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFr
         parts += ["<h2>Column pair trends</h2><p>How strongly columns go together (0 = unrelated, 1 = fully).</p>",
                   fig(plots.association_figure(names, real_m, synth_m)),
                   f"<p>{html.escape(weakest_pairs(q))}</p>"]
+    parts += _network_section(links, [c.name for c in schema.modelled()], fig) if links is not None else []
     parts += _privacy_section(p, fig) + _membership_section(evaluation.membership, p is not None, fig)
     if evaluation.validity:
         parts += ["<h2>Validity</h2>", _table(evaluation.validity.columns, [
@@ -141,3 +144,17 @@ def _membership_section(m, have_holdout: bool, fig) -> list[str]:
             "</div>", f"<p class='muted'>{m.rows:,} training rows and {m.rows:,} unseen real rows, each scored by "
             "how close it sits to the synthetic data; the stronger of two attackers is shown.</p>",
             fig(plots.membership_figure(m))]
+
+
+def _network_section(links: list[network.Edge], columns: list[str], fig) -> list[str]:
+    """The Bayesian network's links: a picture and a sentence per strong link."""
+    head = "<h2>How the columns go together</h2>"
+    if not links:
+        return [head, "<p>The network found no links: every column is drawn on its own.</p>"]
+    sentences = "".join(f"<li>{s}</li>" for s in network.link_sentences(links, style="html"))
+    return [head, "<p>Each arrow shows a column the generator uses to fill in another, so that rows keep the "
+            "links seen in the real data; thicker arrows are stronger links.</p>",
+            fig(network.network_figure(links, columns)),
+            f"<p class='muted'>{html.escape(network.network_caption(links, columns))}</p><ul>{sentences}</ul>",
+            "<details><summary>How is the strength of a link measured?</summary>"
+            f"<p>{html.escape(network.STRENGTH_EXPLAINED)}</p></details>"]

@@ -7,6 +7,7 @@ from models.jobs import HOLDOUT_SHARE, TrainingRequest
 from tabular.schema import TableSchema
 from ui import state, training_control
 from ui.navigation import through_entry
+from ui.network_view import network_panel
 from ui.privacy_view import train_step_choice
 from ui.race_view import auto_settings
 from ui.training_view import (
@@ -32,6 +33,7 @@ if job is not None and job.active:
     st.stop()
 if job is not None:
     result_panel(job)
+    network_panel(getattr(job.result, "model", None))
     c1, c2 = st.columns([1, 3])
     c1.button("Train another generator", key="train_again", icon=":material/restart_alt:",
               on_click=state.put, args=(state.TRAIN_JOB, None))

@@ -109,7 +109,7 @@ def report_button(dataset, trained, ev: Evaluation, key: str) -> None:
         day = time.strftime("%Y-%m-%d", time.localtime(trained.finished_at))
         subtitle = f"{card(trained.generator).title}, trained {day}"
         return html_report(ev, real, synthetic, trained.model.schema_, f"{dataset.name}: synthetic data report",
-                           subtitle, trained.model.privacy_summary).encode()
+                           subtitle, trained.model.privacy_summary, getattr(trained.model, "edges_", None)).encode()
     st.download_button("Download the report (HTML)", build, file_name=f"{file_stem(dataset.name)}_report.html",
                        mime="text/html", key=key, icon=":material/description:", on_click="ignore",
                        help="One file with every chart; opens in any browser, offline, without this app.")
