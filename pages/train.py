@@ -33,7 +33,7 @@ if job is not None and job.active:
     st.stop()
 if job is not None:
     result_panel(job)
-    network_panel(getattr(job.result, "model", None))
+    network_panel(getattr(state.get(state.MODEL), "model", None))  # the one in use (a race may switch)
     c1, c2 = st.columns([1, 3])
     c1.button("Train another generator", key="train_again", icon=":material/restart_alt:",
               on_click=state.put, args=(state.TRAIN_JOB, None))
