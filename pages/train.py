@@ -33,15 +33,16 @@ if job is not None and job.active:
     st.stop()
 if job is not None:
     result_panel(job)
-    network_panel(getattr(state.get(state.MODEL), "model", None))  # the one in use (a race may switch)
+    in_use = state.get(state.MODEL)  # the result, or a runner-up of a race opened instead
+    network_panel(getattr(in_use, "model", None))
     c1, c2 = st.columns([1, 3])
     c1.button("Train another generator", key="train_again", icon=":material/restart_alt:",
               on_click=state.put, args=(state.TRAIN_JOB, None))
-    if job.result is not None:
-        st.caption(":material/shield: " + job.result.model.privacy_summary)
+    if job.result is not None and in_use is not None:
+        st.caption(":material/shield: " + in_use.model.privacy_summary)
         c2.page_link("pages/evaluate.py", label="Next: evaluate", icon=":material/arrow_forward:")
         with st.expander("A peek at five synthetic rows", icon=":material/visibility:"):
-            st.dataframe(job.result.model.sample(5, seed=0), hide_index=True)
+            st.dataframe(in_use.model.sample(5, seed=0), hide_index=True)
     st.stop()
 
 dataset = require_dataset()

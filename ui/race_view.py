@@ -116,7 +116,7 @@ def _race_row(entry: dict, current: str | None) -> None:
     c2.markdown(f"{100 * entry['score']:.1f}% on unseen rows · trained in {entry['seconds']:.0f} s")
     model = state.models().get(entry["model_id"])
     if entry["model_id"] == current:
-        c3.markdown(":material/check_circle: In use")
+        c3.markdown(":material/check_circle: **In use**")
     elif model is not None:
         c3.button("Use this one", key=f"train_race_use_{entry['model_id']}", icon=":material/swap_horiz:",
                   on_click=state.use_model, args=(model,))

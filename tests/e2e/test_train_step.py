@@ -92,3 +92,28 @@ def test_other_user_stays_responsive_and_training_survives_page_switch(page, bro
     expect(page.get_by_text("Training Conditional GAN (CTGAN)…")).to_be_visible()
     page.get_by_role("button", name="Cancel training").click()
     expect(page.get_by_text("Training was cancelled")).to_be_visible(timeout=30_000)
+
+
+def test_automatic_pick_races_explains_and_opens_a_runner_up(page):
+    _load_sample_and_open_train(page)
+    page.get_by_test_id("stRadio").get_by_text("Automatic pick").click()
+    expect(page.get_by_text("Time budget", exact=True)).to_be_visible()
+    page.get_by_text("Advanced settings").click()
+    for title in ("Variational autoencoder (TVAE)", "Autoregressive", "Diffusion"):  # two quick candidates
+        page.get_by_label(f"Remove {title}").click()
+    expect(page.get_by_label("Remove Autoregressive")).to_have_count(0)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Racing generators").or_(page.get_by_text("Picked "))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Picked (Gaussian copula|Bayesian network): its rows matched"))).to_be_visible(
+        timeout=120_000)
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.get_by_text("Gaussian copula")).to_be_visible()  # one line per candidate
+    expect(chart.get_by_text("Bayesian network")).to_be_visible()
+    expect(page.get_by_text("In use", exact=True)).to_have_count(1)
+    shot(page, "train_auto_done")
+    sidebar = page.get_by_test_id("stSidebar")
+    before = sidebar.get_by_text(re.compile(r", trained$")).inner_text()
+    page.get_by_role("button", name="Use this one").click()  # the runner-up
+    expect(sidebar.get_by_text(re.compile(r", trained$"))).not_to_have_text(before)
+    expect(page.get_by_text("In use", exact=True)).to_have_count(1)
+    shot(page, "train_auto_runner_up")
