@@ -54,13 +54,20 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_generators(args: argparse.Namespace) -> int:
     from models import registry
 
-    pad = " " * 16
+    pad, figures = " " * 16, registry.measured()
     for name in registry.names():
         card = registry.card(name)
         print(f"{name:15s} {card.title}")
         print(f"{pad}good at: {card.good_at}")
         print(f"{pad}speed:   {card.speed}")
         print(f"{pad}quality: {card.quality}")
+        if name in figures:
+            f = figures[name]
+            auc = f"{f['membership_auc_worst']:.2f}" if f.get("membership_auc_worst") is not None else "n/a"
+            print(f"{pad}measured: quality {100 * f['quality_median']:.1f}% (median of {f['datasets']} tables), "
+                  f"training {f['fit_seconds_median']:.0f} s, membership attack AUC {auc} (0.50 = guessing)")
+    if figures:
+        print(f"\nmeasured with: {figures['command']}")
     return 0
 
 

@@ -16,8 +16,8 @@ candidates ``auto`` races may differ.
     python bench/family.py --budget 60 --no-anchors --out /tmp/family.md
 
 Writes markdown to --out (default bench/results/family.md), the raw rows next to it as JSON (family.json)
-and the "Which should I pick?" figures as bench/results/pick.json (next to --out: pick.json), which the app
-can read instead of hard-coding them.
+and the "Which should I pick?" figures to --pick (default assets/pick.json), which the Train step and
+`cli.py generators` show, so the app quotes measurements rather than hard-coded claims.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from models.synthesis import synthesize  # noqa: E402
 from tabular.privacy import PrivacySettings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PICK = Path(__file__).resolve().parent.parent / "assets" / "pick.json"  # read by models.registry.measured
 SAMPLE_ROWS = 5_000
 BUDGET_S = 180  # auto's default time budget
 BAYESNET_FIT_S, BAYESNET_TABLE = 15.0, "loans"  # bayesnet trains in at most 15 s on loans (5,000 x 55)
@@ -249,11 +250,15 @@ def pick_table(picks: list[dict]) -> str:
                             "pick it when": p["pick_it_when"]} for p in picks])
 
 
+def _command(args: argparse.Namespace) -> str:
+    return (f"python bench/family.py --datasets {','.join(args.datasets)} --generators "
+            f"{','.join(args.generators)} --budget {args.budget:g} --preset {args.preset} "
+            f"{'--auto' if args.auto else '--no-auto'} {'--anchors' if args.anchors else '--no-anchors'}")
+
+
 def report(rows: list[dict], args: argparse.Namespace) -> tuple[str, list[dict], list[dict]]:
     targets, picks = target_rows(rows, args.budget), pick_rows(rows)
-    command = (f"python bench/family.py --datasets {','.join(args.datasets)} --generators "
-               f"{','.join(args.generators)} --budget {args.budget:g} --preset {args.preset} "
-               f"{'--auto' if args.auto else '--no-auto'} {'--anchors' if args.anchors else '--no-anchors'}")
+    command = _command(args)
     text = "\n\n".join([
         (f"# The rest of the family (issue 11)\n\n`{command}`. Quality: sdmetrics' Quality Score against the "
          f"unseen rows. Fit: wall clock around the fit (ours: `train_model` with a {args.budget:g} s budget, "
@@ -279,6 +284,8 @@ def main() -> None:
     parser.add_argument("--auto", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--anchors", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--out", default=str(RESULTS / "family.md"))
+    parser.add_argument("--pick", default=str(PICK),
+                        help="where the Train step's 'Which should I pick?' figures go ('' for nowhere)")
     args = parser.parse_args()
     args.datasets, args.generators = _names(args.datasets), _names(args.generators)
     for name in args.generators:
@@ -299,7 +306,8 @@ def main() -> None:
         text, targets, picks = report(rows, args)  # written dataset by dataset: a long run can stop
         out.write_text(text + "\n")
         out.with_suffix(".json").write_text(json.dumps({"rows": rows, "targets": targets}, indent=2) + "\n")
-        (out.parent / "pick.json").write_text(json.dumps(picks, indent=2) + "\n")
+        if args.pick:
+            Path(args.pick).write_text(json.dumps({"command": _command(args), "generators": picks}, indent=2) + "\n")
     print(text)
 
 

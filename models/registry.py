@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from models.auto import AutoGenerator
 from models.autoregressive import AutoregressiveGenerator
@@ -13,6 +15,7 @@ from models.diffusion import DiffusionGenerator
 from models.gan import ConditionalGAN
 from models.vae import TabularVAE
 
+MEASURED = Path(__file__).resolve().parent.parent / "assets" / "pick.json"  # written by bench/family.py
 PRESETS = ("fast", "balanced", "best")
 PRESET_LABELS = {"fast": "Fast", "balanced": "Balanced", "best": "Best quality"}
 
@@ -111,6 +114,16 @@ def recommended(rows: int, columns: int) -> str:
     so every size gets it; the arguments are here for when one is.
     """
     return "diffusion"
+
+
+def measured(path: Path | None = None) -> dict[str, dict]:
+    """The benchmark's figures per generator name (quality, attack AUC, fit seconds; see bench/family.py),
+    with the command that measured them under ``"command"``; empty when nothing was measured."""
+    try:
+        data = json.loads((path or MEASURED).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {**{g["generator"]: g for g in data.get("generators", [])}, "command": data.get("command", "")}
 
 
 def card(name: str) -> Card:

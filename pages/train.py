@@ -16,6 +16,7 @@ from ui.training_view import (
     generator_cards,
     interrupted_panel,
     live_panel,
+    pick_table,
     result_panel,
 )
 from ui.widgets import require_dataset
@@ -57,6 +58,8 @@ suggested = registry.recommended(dataset.n_rows, len(modelled))
 choice = st.radio("Generator", names, index=names.index(suggested), horizontal=True, key="train_generator",
                   format_func=lambda n: registry.card(n).title + (" (suggested)" if n == suggested else ""))
 chosen_card(choice, suggested)
+with st.expander("Which should I pick?", icon=":material/help:"):
+    pick_table()
 with st.expander("Compare all generators", icon=":material/compare:"):
     generator_cards()
 if choice == "auto":
