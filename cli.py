@@ -254,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="train a generator on a table and write synthetic rows")
     gen.add_argument("data", help="the real table (csv, tsv, xlsx or parquet)")
     gen.add_argument("--generator", choices=GENERATORS,
-                     help="see 'generators' (default: the one suggested for the table's size)")
+                     help="see 'generators' (default: auto, the automatic pick within --budget, 3 minutes unless given)")
     gen.add_argument("--out", required=True, help="where to write the synthetic table (csv, tsv, xlsx, parquet)")
     gen.add_argument("--rows", type=int, help="rows to generate (default: as many as the real table)")
     gen.add_argument("--preset", default="balanced", choices=["fast", "balanced", "best"],

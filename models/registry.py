@@ -107,13 +107,11 @@ def names() -> list[str]:
 
 
 def recommended(rows: int, columns: int) -> str:
-    """The generator suggested for a new table of this size.
-
-    ``diffusion`` was the best or tied best of the Balanced preset on all five benchmark tables (5,000
-    training rows, 11 to 55 columns; bench/generators.py, README). No other size has been benchmarked yet,
-    so every size gets it; the arguments are here for when one is.
+    """The generator suggested for a new table: the automatic pick, which races the generators that did best
+    in the benchmark (bench/family.py) within a time budget and keeps the best on the user's own table, so
+    no size rule is needed. The arguments are here for when a size calls for something else.
     """
-    return "diffusion"
+    return "auto"
 
 
 def measured(path: Path | None = None) -> dict[str, dict]:

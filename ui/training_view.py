@@ -34,8 +34,9 @@ def chosen_card(name: str, suggested: str) -> None:
         st.markdown(f"**{registry.card(name).title}**")
         _card_text(name)
         if name == suggested:
-            st.markdown(":material/recommend: Suggested: it scored best, or level with the best, on every "
-                        "real table we benchmarked (5,000 rows, 11 to 55 columns).")
+            st.markdown(":material/recommend: Suggested: you need not know which generator suits your table. It "
+                        "tries those that did best in our benchmark and keeps the one that matches your own unseen "
+                        "rows best. Pick one yourself below when you know what you want.")
 
 
 def generator_cards() -> None:
