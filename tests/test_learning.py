@@ -17,7 +17,8 @@ from tabular.matching import copied_rows
 
 # Settings that learn this small table within seconds each (the presets are sized for real tables).
 LEARN = {"copula": {}, "bayesnet": {}, "vae": {"epochs": 300, "batch_size": 100}, "gan": {"epochs": 300, "batch_size": 100},
-         "autoregressive": {"epochs": 60, "batch_size": 200}, "diffusion": {"epochs": 120, "batch_size": 200}}
+         "autoregressive": {"epochs": 60, "batch_size": 200}, "diffusion": {"epochs": 120, "batch_size": 200},
+         "flow": {"epochs": 60, "batch_size": 200}}
 
 
 def dependent_csv(n: int = 2000, seed: int = 0) -> bytes:
@@ -69,7 +70,8 @@ def quick(name: str, epochs: int) -> dict:
     """Tiny settings: a few small epochs for the networks; the Bayesian network has none to shorten."""
     if name == "bayesnet":
         return {}
-    return {"epochs": epochs, "batch_size": 60, **({"width": 64} if name in ("autoregressive", "diffusion") else {})}
+    return {"epochs": epochs, "batch_size": 60, **({"width": 64} if name in ("autoregressive", "diffusion") else {}),
+            **({"hidden": 32} if name == "flow" else {})}
 
 
 @pytest.mark.parametrize("name", [n for n in registry.names() if n != "copula"])
