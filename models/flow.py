@@ -19,6 +19,8 @@ import numpy as np
 import torch
 import zuko
 from torch import nn
+from zuko.flows.autoregressive import MaskedAutoregressiveTransform
+from zuko.utils import unpack
 
 from models.minibatch import MinibatchGenerator, RowsOf
 from tabular.representations import MixedLayout, MixedTable, NumbersAndTokens
@@ -82,6 +84,30 @@ def _flow(features: int, cfg: FlowConfig) -> nn.Module:
                           hidden_features=(cfg.hidden, cfg.hidden))
 
 
+def _invert_layer(layer: nn.Module, y: torch.Tensor) -> torch.Tensor:
+    """The inverse of one autoregressive spline layer, a group of values at a time.
+
+    zuko's own inverse reruns the whole network and every value's spline once per value; this reads the same
+    weights (``hyper``, ``order``, ``shapes``, ``univariate`` of the pinned zuko) but computes only the
+    output rows and splines of the values being solved, several times faster on wide tables. The round-trip
+    test in tests/test_model_parts.py checks that it inverts zuko's forward pass.
+    """
+    if not isinstance(layer, MaskedAutoregressiveTransform) or getattr(layer, "order", None) is None:
+        return layer().inv(y)
+    *hidden, last = layer.hyper
+    weight = (last.mask * last.weight).unflatten(0, (-1, layer.total))  # [values, parameters, width]
+    bias = last.bias.unflatten(0, (-1, layer.total))
+    x = torch.zeros_like(y)
+    for group in torch.unique(layer.order).tolist():  # ascending: each group depends on the earlier ones
+        index = (layer.order == group).nonzero().squeeze(1)
+        h = x
+        for module in hidden:
+            h = module(h)
+        out = torch.einsum("rw,vpw->rvp", h, weight[index]) + bias[index]
+        x[:, index] = layer.univariate(*unpack(out, layer.shapes)).inv(y[:, index])
+    return x
+
+
 class FlowGenerator(MinibatchGenerator):
     """A neural spline flow over normal scores of numbers and dequantised categories."""
 
@@ -126,8 +152,11 @@ class FlowGenerator(MinibatchGenerator):
     # ----- sampling ---------------------------------------------------------------------------------------
     def noise_to_values(self, noise: torch.Tensor) -> torch.Tensor:
         """The inverse flow: Gaussian noise to continuous rows."""
+        values = noise.float()
         with torch.autocast(noise.device.type, enabled=False):
-            return self.flow_().transform.inv(noise.float())
+            for layer in reversed(self.flow_.transform.transforms):
+                values = _invert_layer(layer, values)
+        return values
 
     def values_to_noise(self, values: torch.Tensor) -> torch.Tensor:
         """The forward flow: continuous rows to the Gaussian noise they come from."""
