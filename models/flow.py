@@ -37,7 +37,7 @@ class FlowConfig:
     learning_rate: float = 1e-3  # peak Adam step size of the one-cycle schedule
     weight_decay: float = 1e-5  # L2 penalty on the weights (AdamW)
     transforms: int = 4  # autoregressive spline layers stacked (column order reversed between layers)
-    hidden: int = 256  # width of the two hidden layers of each layer's masked network
+    hidden: int = 128  # width of the two hidden layers of each layer's masked network
     bins: int = 8  # spline pieces per value and layer: more can bend the shapes more finely
     seed: int = 0  # makes fit and sampling reproducible
     threads: int | None = None  # CPU threads while fitting (None: this training's share of the cores)
