@@ -9,8 +9,10 @@ from models.training import TrainingControl
 from tabular.schema import Handling
 
 TINY = {"copula": {}, "vae": {"epochs": 3, "batch_size": 60}, "gan": {"epochs": 2, "batch_size": 60},
-        "bayesnet": {}, "auto": {"candidates": ("copula", "bayesnet")}, "autoregressive": {"epochs": 3, "batch_size": 60, "width": 64}, "diffusion": {"epochs": 3, "batch_size": 60,
-                                                                                    "width": 64}}
+        "bayesnet": {}, "auto": {"candidates": ("copula", "bayesnet")},
+        "autoregressive": {"epochs": 3, "batch_size": 60, "width": 64},
+        "diffusion": {"epochs": 3, "batch_size": 60, "width": 64},
+        "flow": {"epochs": 3, "batch_size": 60, "hidden": 32}}
 NEURAL = [name for name in registry.names() if name not in ("copula", "auto")]  # those that learn in several steps
 
 

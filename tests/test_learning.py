@@ -16,8 +16,10 @@ from tabular.dataset import load_dataset
 from tabular.matching import copied_rows
 
 # Settings that learn this small table within seconds each (the presets are sized for real tables).
-LEARN = {"copula": {}, "bayesnet": {}, "auto": {"candidates": ("copula", "bayesnet", "vae")}, "vae": {"epochs": 300, "batch_size": 100}, "gan": {"epochs": 300, "batch_size": 100},
-         "autoregressive": {"epochs": 60, "batch_size": 200}, "diffusion": {"epochs": 120, "batch_size": 200}}
+LEARN = {"copula": {}, "bayesnet": {}, "auto": {"candidates": ("copula", "bayesnet", "vae")},
+         "vae": {"epochs": 300, "batch_size": 100}, "gan": {"epochs": 300, "batch_size": 100},
+         "autoregressive": {"epochs": 60, "batch_size": 200}, "diffusion": {"epochs": 120, "batch_size": 200},
+         "flow": {"epochs": 60, "batch_size": 200}}
 
 
 def dependent_csv(n: int = 2000, seed: int = 0) -> bytes:
@@ -71,7 +73,8 @@ def quick(name: str, epochs: int) -> dict:
         return {}
     if name == "auto":
         return {"candidates": ("bayesnet", "copula")}
-    return {"epochs": epochs, "batch_size": 60, **({"width": 64} if name in ("autoregressive", "diffusion") else {})}
+    return {"epochs": epochs, "batch_size": 60, **({"width": 64} if name in ("autoregressive", "diffusion") else {}),
+            **({"hidden": 32} if name == "flow" else {})}
 
 
 @pytest.mark.parametrize("name", [n for n in registry.names() if n != "copula"])
