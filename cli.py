@@ -204,7 +204,7 @@ KEEP_FORMULAS = ("write text starting with =, +, -, @, a tab or a carriage retur
                  "and Excel files put an apostrophe in front so that spreadsheets do not run it as a formula)")
 
 # models.registry names; listed here so that 'profile' need not import torch (a test keeps them in step)
-GENERATORS = ["autoregressive", "diffusion", "copula", "bayesnet", "vae", "gan"]
+GENERATORS = ["autoregressive", "diffusion", "copula", "bayesnet", "vae", "gan", "rbm"]
 
 
 def build_parser() -> argparse.ArgumentParser:

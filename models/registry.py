@@ -10,6 +10,7 @@ from models.bayesnet import BayesNetGenerator
 from models.copula import GaussianCopula
 from models.diffusion import DiffusionGenerator
 from models.gan import ConditionalGAN
+from models.rbm import RBMGenerator
 from models.vae import TabularVAE
 
 PRESETS = ("fast", "balanced", "best")
@@ -85,6 +86,17 @@ REGISTRY: dict[str, Entry] = {
         quality="Can capture rich patterns; needs more training and is less predictable.",
         analogy="A forger and an inspector training each other until the forgeries pass inspection.",
         presets={"fast": {"epochs": 20}, "balanced": {"epochs": 150}, "best": {"epochs": 400}},
+    )),
+    "rbm": Entry(RBMGenerator, Card(
+        title="Restricted Boltzmann machine (RBM)",
+        good_at="Tables of categories and a few numbers where the common combinations matter most.",
+        speed="About a minute for 5,000 rows",
+        quality="Good column shapes; it keeps the main links between columns but smooths away rare "
+                "combinations, numbers are only as fine as their ranges (bins), and it trails the Bayesian "
+                "network and the deep generators on most tables.",
+        analogy="Like a panel of hidden judges who each watch a few columns: a row is reshuffled again and "
+                "again until the judges agree it looks like a real one.",
+        presets={"fast": {"epochs": 40}, "balanced": {"epochs": 120}, "best": {"epochs": 300, "burn_in": 500}},
     )),
 }
 

@@ -10,7 +10,8 @@ from tabular.schema import Handling
 
 TINY = {"copula": {}, "vae": {"epochs": 3, "batch_size": 60}, "gan": {"epochs": 2, "batch_size": 60},
         "bayesnet": {}, "autoregressive": {"epochs": 3, "batch_size": 60, "width": 64}, "diffusion": {"epochs": 3, "batch_size": 60,
-                                                                                    "width": 64}}
+                                                                                    "width": 64},
+        "rbm": {"epochs": 3, "batch_size": 60, "chains": 60, "hidden": 32, "burn_in": 20}}
 NEURAL = [name for name in registry.names() if name != "copula"]  # those that learn in several steps
 
 

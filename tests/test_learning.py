@@ -17,7 +17,8 @@ from tabular.matching import copied_rows
 
 # Settings that learn this small table within seconds each (the presets are sized for real tables).
 LEARN = {"copula": {}, "bayesnet": {}, "vae": {"epochs": 300, "batch_size": 100}, "gan": {"epochs": 300, "batch_size": 100},
-         "autoregressive": {"epochs": 60, "batch_size": 200}, "diffusion": {"epochs": 120, "batch_size": 200}}
+         "autoregressive": {"epochs": 60, "batch_size": 200}, "diffusion": {"epochs": 120, "batch_size": 200},
+         "rbm": {"epochs": 100, "batch_size": 50}}
 
 
 def dependent_csv(n: int = 2000, seed: int = 0) -> bytes:
