@@ -90,10 +90,11 @@ REGISTRY: dict[str, Entry] = {
     "rbm": Entry(RBMGenerator, Card(
         title="Restricted Boltzmann machine (RBM)",
         good_at="Tables of categories and a few numbers where the common combinations matter most.",
-        speed="About a minute for 5,000 rows",
-        quality="Good column shapes; it keeps the main links between columns but smooths away rare "
-                "combinations, numbers are only as fine as their ranges (bins), and it trails the Bayesian "
-                "network and the deep generators on most tables.",
+        speed="Under a minute for 5,000 rows of about 20 columns; longer for wide tables, and writing rows "
+              "takes a while because each row is reshuffled many times",
+        quality="Good column shapes and the main links between columns, close to the Bayesian network on a "
+                "telecom table; rare combinations are smoothed away, numbers are only as fine as their ranges "
+                "(bins), and its quality wobbles during training, so the live score picks the best moment.",
         analogy="Like a panel of hidden judges who each watch a few columns: a row is reshuffled again and "
                 "again until the judges agree it looks like a real one.",
         presets={"fast": {"epochs": 40}, "balanced": {"epochs": 120}, "best": {"epochs": 300, "burn_in": 500}},
