@@ -237,7 +237,7 @@ KEEP_FORMULAS = ("write text starting with =, +, -, @, a tab or a carriage retur
                  "and Excel files put an apostrophe in front so that spreadsheets do not run it as a formula)")
 
 # models.registry names; listed here so that 'profile' need not import torch (a test keeps them in step)
-GENERATORS = ["auto", "autoregressive", "diffusion", "copula", "bayesnet", "vae", "gan", "flow"]
+GENERATORS = ["auto", "autoregressive", "diffusion", "copula", "bayesnet", "vae", "gan", "flow", "rbm"]
 
 
 def build_parser() -> argparse.ArgumentParser:

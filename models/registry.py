@@ -14,6 +14,7 @@ from models.copula import GaussianCopula
 from models.diffusion import DiffusionGenerator
 from models.flow import FlowGenerator
 from models.gan import ConditionalGAN
+from models.rbm import RBMGenerator
 from models.vae import TabularVAE
 
 MEASURED = Path(__file__).resolve().parent.parent / "assets" / "pick.json"  # written by bench/family.py
@@ -112,6 +113,18 @@ REGISTRY: dict[str, Entry] = {
         analogy="Like a stretchable map that bends a simple cloud of random points into the shape of the real "
                 "rows, and can be walked back exactly to tell how likely any row is.",
         presets={"fast": {"epochs": 20}, "balanced": {"epochs": 60}, "best": {"epochs": 150}},
+    )),
+    "rbm": Entry(RBMGenerator, Card(
+        title="Restricted Boltzmann machine (RBM)",
+        good_at="Tables of categories and a few numbers where the common combinations matter most.",
+        speed="Under a minute for 5,000 rows of about 20 columns; longer for wide tables, and writing rows "
+              "takes a while because each row is reshuffled many times",
+        quality="Good column shapes and the main links between columns, close to the Bayesian network on a "
+                "telecom table; rare combinations are smoothed away, numbers are only as fine as their ranges "
+                "(bins), and its quality wobbles during training, so the live score picks the best moment.",
+        analogy="Like a panel of hidden judges who each watch a few columns: a row is reshuffled again and "
+                "again until the judges agree it looks like a real one.",
+        presets={"fast": {"epochs": 40}, "balanced": {"epochs": 120}, "best": {"epochs": 300, "burn_in": 500}},
     )),
 }
 

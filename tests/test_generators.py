@@ -12,7 +12,8 @@ TINY = {"copula": {}, "vae": {"epochs": 3, "batch_size": 60}, "gan": {"epochs": 
         "bayesnet": {}, "auto": {"candidates": ("copula", "bayesnet")},
         "autoregressive": {"epochs": 3, "batch_size": 60, "width": 64},
         "diffusion": {"epochs": 3, "batch_size": 60, "width": 64},
-        "flow": {"epochs": 3, "batch_size": 60, "hidden": 32}}
+        "flow": {"epochs": 3, "batch_size": 60, "hidden": 32},
+        "rbm": {"epochs": 3, "batch_size": 60, "chains": 60, "hidden": 32, "burn_in": 20}}
 NEURAL = [name for name in registry.names() if name not in ("copula", "auto")]  # those that learn in several steps
 
 

@@ -19,7 +19,7 @@ from tabular.matching import copied_rows
 LEARN = {"copula": {}, "bayesnet": {}, "auto": {"candidates": ("copula", "bayesnet", "vae")},
          "vae": {"epochs": 300, "batch_size": 100}, "gan": {"epochs": 300, "batch_size": 100},
          "autoregressive": {"epochs": 60, "batch_size": 200}, "diffusion": {"epochs": 120, "batch_size": 200},
-         "flow": {"epochs": 60, "batch_size": 200}}
+         "flow": {"epochs": 60, "batch_size": 200}, "rbm": {"epochs": 100, "batch_size": 50}}
 
 
 def dependent_csv(n: int = 2000, seed: int = 0) -> bytes:

@@ -5,7 +5,9 @@ import pandas as pd
 import torch
 
 from models import registry
+from models.compute import seeded_generator
 from models.nets import SpanIndex
+from models.rbm import _RBMNet
 from tabular.encoding import TableEncoder
 from tabular.representations import NumbersAndTokens, Tokens
 
@@ -151,3 +153,31 @@ def test_flow_gives_an_exact_density_that_inverts_and_learns(mixed):
         assert torch.isclose(model.log_likelihood(row.unsqueeze(0))[0], expected, atol=1e-3)
     held_out = [e.losses["held-out"] for e in events if "held-out" in e.losses]
     assert len(held_out) == 12 and min(held_out[-3:]) < held_out[0] - 0.3  # it learned rows it never saw
+
+
+def test_rbm_gibbs_draws_one_token_per_column_from_its_own_softmax_group():
+    vocab, cpu = (3, 2, 5, 3), torch.device("cpu")
+    net = _RBMNet(vocab, hidden=4, chains=1, device=cpu)
+    with torch.no_grad():
+        net.weight.normal_(std=1.0, generator=seeded_generator(0, cpu))
+        net.visible_bias.copy_(torch.linspace(-1.0, 1.0, sum(vocab)))
+    hidden = torch.tensor([[1.0, 0.0, 1.0, 0.0]]).expand(40_000, -1)
+    tokens = net.draw_tokens(net.visible_logits(hidden), seeded_generator(1, cpu))
+    assert tokens.shape == (40_000, len(vocab)) and ((tokens >= 0) & (tokens < torch.tensor(vocab))).all()
+    logits, start = net.visible_logits(hidden[:1])[0].detach(), 0
+    for column, size in enumerate(vocab):  # each column follows the softmax of its own units only
+        expected = torch.softmax(logits[start:start + size], dim=0)
+        seen = torch.bincount(tokens[:, column], minlength=size).float() / len(tokens)
+        assert torch.allclose(seen, expected, atol=0.015), (column, seen, expected)
+        start += size
+
+
+def test_untrained_rbm_already_draws_the_column_shares(mixed):
+    model = registry.create("rbm", "fast", epochs=1, learning_rate=0.0, burn_in=50)
+    model.fit(mixed.typed(), mixed.schema)  # no learning: the starting biases alone
+    real = model._encode(mixed.typed()).tokens
+    drawn = model._sample(8000, seeded_generator(3, torch.device("cpu"))).tokens
+    for column, size in enumerate(model.representation.layout(model.encoder_).vocab):
+        real_shares = np.bincount(real[:, column], minlength=size) / len(real)
+        drawn_shares = np.bincount(drawn[:, column], minlength=size) / len(drawn)
+        assert np.abs(real_shares - drawn_shares).max() < 0.04, (column, real_shares, drawn_shares)
