@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 
 from models.base import Generator, ModelError
+from models.compute import thread_limit, training_threads
 from models.training import (
     ProgressCallback,
     ProgressEvent,
@@ -219,8 +220,9 @@ class _Race:
         except (ModelError, TrainingStopped) as exc:
             return RaceEntry(name, seconds=time.perf_counter() - began, note=f"Failed: {exc}")
         judged = time.perf_counter()
-        synthetic = model.sample(self.auto.config.judge_rows, seed=self.seed)
-        score = float(quality_report(self.judge_rows, synthetic, self.schema)["quality"])
+        with thread_limit(self.auto.config.threads or training_threads()):  # this training's share, as in a fit
+            synthetic = model.sample(self.auto.config.judge_rows, seed=self.seed)
+            score = float(quality_report(self.judge_rows, synthetic, self.schema)["quality"])
         self.judge_seconds.append(time.perf_counter() - judged)
         entry = RaceEntry(name, score, time.perf_counter() - began, model.report_.epochs_run, model=model)
         self._emit(ProgressEvent(entry.epochs, entry.epochs, 0, {}, self.elapsed(), self._left(),

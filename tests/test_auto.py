@@ -120,3 +120,14 @@ def test_a_project_keeps_every_candidate_with_the_pick_as_the_newest(mixed, tmp_
     assert sorted(m.generator for m in opened.models) == sorted(QUICK)
     assert opened.models[-1].model_id == job.result.model_id  # reopened, the pick is the model in use
     assert opened.models[-1].race["explanation"] == job.result.race["explanation"]
+
+
+def test_measured_figures_are_read_from_the_benchmark_file(tmp_path):
+    path = tmp_path / "pick.json"
+    path.write_text('{"command": "python bench/family.py", "generators": [{"generator": "copula", '
+                    '"quality_median": 0.9, "datasets": 5}]}')
+    figures = registry.measured(path)
+    assert figures["copula"]["quality_median"] == 0.9 and figures["command"] == "python bench/family.py"
+    assert registry.measured(tmp_path / "missing.json") == {}
+    path.write_text("not json")
+    assert registry.measured(path) == {}

@@ -145,3 +145,37 @@ def test_train_page_plain_message_when_nothing_to_learn():
     at.run()
     assert not at.exception
     assert any("nothing to learn" in e.value for e in at.error)
+
+
+def test_train_page_suggests_the_automatic_pick_and_shows_the_measured_table():
+    at = _on_train_page_with_sample()
+    assert at.radio(key="train_generator").value == "auto"
+    assert at.select_slider(key="train_auto_budget").value == 3  # minutes
+    assert not at.segmented_control  # a race has a time budget, not a preset
+    from models import registry
+
+    figures = registry.measured()
+    frames = [df.value for df in at.dataframe]
+    pick = next((f for f in frames if "Privacy (attack, worst table)" in f.columns), None)
+    if not figures:  # a copy without benchmark figures says so
+        assert pick is None and any("No benchmark figures" in c.value for c in at.caption)
+        return
+    measured = [registry.card(n).title for n in registry.names() if n in figures]
+    assert list(pick["Generator"]) == measured
+    row = pick.set_index("Generator").loc[registry.card("bayesnet").title]
+    assert row["Quality"] == pytest.approx(100 * figures["bayesnet"]["quality_median"])
+
+
+def test_race_result_explains_and_opens_a_runner_up(mixed):
+    at = _on_train_page_with_sample()
+    at.multiselect(key="train_auto_candidates").set_value(["copula", "bayesnet"]).run()
+    at.button(key="train_start").click().run()
+    job = at.session_state["train_job"]
+    assert job.finished.wait(120) and job.state == "done", job.error
+    at.run()
+    assert not at.exception
+    assert any(s.value.startswith("Picked ") for s in at.success)
+    runner = job.result.runners_up[0]
+    at.button(key=f"train_race_use_{runner.model_id}").click().run()
+    assert at.session_state["model"] is runner and set(at.session_state["models"]) == {
+        job.result.model_id, runner.model_id}

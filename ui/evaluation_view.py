@@ -108,6 +108,8 @@ def report_button(dataset, trained, ev: Evaluation, key: str) -> None:
     def build() -> bytes:
         day = time.strftime("%Y-%m-%d", time.localtime(trained.finished_at))
         subtitle = f"{card(trained.generator).title}, trained {day}"
+        if trained.race:  # chosen by the automatic pick: say why
+            subtitle += f" · automatic pick: {trained.race['explanation']}"
         return html_report(ev, real, synthetic, trained.model.schema_, f"{dataset.name}: synthetic data report",
                            subtitle, trained.model.privacy_summary, getattr(trained.model, "edges_", None)).encode()
     st.download_button("Download the report (HTML)", build, file_name=f"{file_stem(dataset.name)}_report.html",

@@ -208,7 +208,8 @@ def result_panel(job: TrainingJob) -> None:
 def held_out_caption(events: list[ProgressEvent]) -> None:
     """What the held-out line means, for generators that draw one."""
     if any("held-out" in e.losses for e in events):
-        st.caption("Held-out loss: how surprised the generator is by real rows it never learned (lower is better). "
+        st.caption("Held-out loss: how surprised the generator is by real rows it never learned (lower is better; "
+                   "for the normalizing flow it is exactly their negative log-likelihood per row). "
                    "If it climbs while the training loss keeps falling, the generator is starting to memorise "
                    "its training rows: training then stops and keeps its best state.")
 

@@ -36,8 +36,8 @@ def test_train_fast_preset_shows_live_chart(page):
     shot(page, "train_done")
 
 
-@pytest.mark.parametrize("title", ["Autoregressive", "Diffusion"])
-def test_token_models_train_with_held_out_line(page, title):
+@pytest.mark.parametrize("title", ["Autoregressive", "Diffusion", "Normalizing flow"])
+def test_models_with_a_likelihood_train_with_held_out_line(page, title):
     _load_sample_and_open_train(page)
     page.get_by_test_id("stRadio").get_by_text(title).click()
     expect(page.get_by_text("Good at:").first).to_be_visible()
@@ -52,6 +52,18 @@ def test_token_models_train_with_held_out_line(page, title):
     expect(page.get_by_text("on rows it never learned")).to_be_visible()
     expect(page.get_by_test_id("stPlotlyChart").get_by_text("held-out loss")).to_be_visible()
     shot(page, f"train_done_{title.lower()}")
+
+
+def test_rbm_trains_in_the_browser(page):
+    _load_sample_and_open_train(page)
+    page.get_by_test_id("stRadio").get_by_text("Restricted Boltzmann machine (RBM)").click()
+    expect(page.get_by_text("rare combinations are smoothed away")).to_be_visible()  # its card is honest
+    page.get_by_role("radio", name="Fast").click()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Training Restricted Boltzmann machine (RBM)…")).to_be_visible()
+    expect(page.get_by_text("trained in")).to_be_visible(timeout=240_000)
+    expect(page.get_by_test_id("stPlotlyChart").get_by_text("free_energy_gap loss")).to_be_visible()
+    shot(page, "train_done_rbm")
 
 
 def test_cancel_then_train_another(page):
