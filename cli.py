@@ -118,15 +118,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ModelError("--epochs must be a positive number of passes over the data.")
     if args.budget is not None and args.budget <= 0:
         raise ModelError("--budget must be a positive number of seconds.")
-    if args.generator == "auto" and args.epochs is not None:
-        raise ModelError("--epochs does not apply to the automatic pick: give it a time budget with --budget.")
+    privacy = _privacy(args)
     dataset = load_dataset(args.data)
-    generator = args.generator or registry.recommended(dataset.n_rows, len(dataset.schema.modelled()))
+    generator = args.generator or (registry.PRIVATE_PICK if privacy.private else
+                                   registry.recommended(dataset.n_rows, len(dataset.schema.modelled())))
+    if generator == "auto" and args.epochs is not None:
+        raise ModelError("--epochs does not apply to the automatic pick: give it a time budget with --budget, "
+                         "or name a generator with --generator.")
     overrides = {"epochs": args.epochs} if args.epochs is not None else {}
     if args.candidates:
-        overrides = {"candidates": _candidates(args)}
-    request = TrainingRequest(generator, args.preset, overrides, args.budget, args.seed,
-                              privacy=_privacy(args).to_dict())
+        overrides = {"candidates": _candidates(args.candidates, generator)}
+    request = TrainingRequest(generator, args.preset, overrides, args.budget, args.seed, privacy=privacy.to_dict())
     bar = ProgressBar(f"training {generator} ({registry.PRESET_LABELS[args.preset]})")
     trained = train_model(request, split_rows(dataset, request.holdout_share, args.seed), dataset.schema, bar)
     model, report = trained.model, trained.report
@@ -147,13 +149,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _candidates(args: argparse.Namespace) -> tuple[str, ...]:
+def _candidates(given: str, generator: str) -> tuple[str, ...]:
     """The generators an automatic pick races, checked against the registry."""
     from models import registry
 
-    if args.generator != "auto":
-        raise ModelError("--candidates goes with --generator auto.")
-    names = tuple(n.strip() for n in args.candidates.split(",") if n.strip())
+    if generator != "auto":
+        raise ModelError("--candidates goes with the automatic pick (--generator auto, the default).")
+    names = tuple(n.strip() for n in given.split(",") if n.strip())
     unknown = [n for n in names if n not in registry.names() or n == "auto"]
     if unknown or not names:
         choices = ", ".join(n for n in registry.names() if n != "auto")
@@ -254,7 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="train a generator on a table and write synthetic rows")
     gen.add_argument("data", help="the real table (csv, tsv, xlsx or parquet)")
     gen.add_argument("--generator", choices=GENERATORS,
-                     help="see 'generators' (default: auto, the automatic pick within --budget, 3 minutes unless given)")
+                     help="see 'generators' (default: auto, the automatic pick within --budget, 3 minutes unless "
+                          "given; with --epsilon: bayesnet)")
     gen.add_argument("--out", required=True, help="where to write the synthetic table (csv, tsv, xlsx, parquet)")
     gen.add_argument("--rows", type=int, help="rows to generate (default: as many as the real table)")
     gen.add_argument("--preset", default="balanced", choices=["fast", "balanced", "best"],

@@ -23,6 +23,9 @@ MAX_LINKS = 60  # long chains make the picture twice as tall; and at most this m
 PER_ROW = 7  # columns side by side in one row of the picture, so labels keep their room
 ROW_PX = 96  # height of one row of the picture, in pixels
 LINE_CHARS = 15  # a column name is wrapped at about this many characters a line, three lines at most
+HOW_TO_READ = ("Each arrow shows a column the generator uses to fill in another: it first picks the column at the "
+               "arrow's start, then the one it points to, so rows keep the links seen in the real data. Thicker "
+               "arrows are stronger links.")
 STRENGTH_EXPLAINED = ("By the mutual information between the two columns: how much knowing one narrows down the "
                       "other, on a 0 to 1 scale that reads like a correlation. From 0.7 a link is strong, from 0.4 "
                       "clear, from 0.2 slight, and below that faint. Hover over the middle of an arrow for its "

@@ -11,7 +11,7 @@ from evaluation import network, plots
 from evaluation.privacy import LEVELS
 from evaluation.quality import associations, weakest_pairs
 from evaluation.scorecard import Evaluation
-from tabular.schema import TableSchema
+from tabular.schema import Kind, TableSchema
 
 WORST_COLUMNS = 6  # column charts shown in the report
 STYLE = """
@@ -90,7 +90,8 @@ def html_report(evaluation: Evaluation, real: pd.DataFrame, synthetic: pd.DataFr
         parts += ["<h2>Column pair trends</h2><p>How strongly columns go together (0 = unrelated, 1 = fully).</p>",
                   fig(plots.association_figure(names, real_m, synth_m)),
                   f"<p>{html.escape(weakest_pairs(q))}</p>"]
-    parts += _network_section(links, [c.name for c in schema.modelled()], fig) if links is not None else []
+    learned = [c.name for c in schema.modelled() if c.kind is not Kind.CONSTANT]  # the columns a network links
+    parts += _network_section(links, learned, fig) if links is not None else []
     parts += _privacy_section(p, fig) + _membership_section(evaluation.membership, p is not None, fig)
     if evaluation.validity:
         parts += ["<h2>Validity</h2>", _table(evaluation.validity.columns, [
@@ -152,8 +153,7 @@ def _network_section(links: list[network.Edge], columns: list[str], fig) -> list
     if not links:
         return [head, "<p>The network found no links: every column is drawn on its own.</p>"]
     sentences = "".join(f"<li>{s}</li>" for s in network.link_sentences(links, style="html"))
-    return [head, "<p>Each arrow shows a column the generator uses to fill in another, so that rows keep the "
-            "links seen in the real data; thicker arrows are stronger links.</p>",
+    return [head, f"<p>{html.escape(network.HOW_TO_READ)}</p>",
             fig(network.network_figure(links, columns)),
             f"<p class='muted'>{html.escape(network.network_caption(links, columns))}</p><ul>{sentences}</ul>",
             "<details><summary>How is the strength of a link measured?</summary>"

@@ -39,9 +39,7 @@ class AutoConfig:
     # order: the quick ones first, so the time they leave goes to the slower ones after them
     preset: str = "balanced"  # the preset every candidate trains with
     judge_rows: int = 1000  # synthetic rows each candidate writes to be judged against the unseen rows
-    seed: int = 0  # makes the race reproducible (every candidate fits with it)
-    epochs: int = 1  # not a setting: the race reports each candidate's own epochs
-    threads: int | None = None  # not a setting: each candidate takes this training's share of the cores
+    seed: int = 0  # every candidate fits with it (the same rows again when time allows the same epochs)
 
 
 @dataclass
@@ -84,7 +82,7 @@ class AutoGenerator(Generator):
         race = _Race(self, table, schema, validation, on_progress, control, options,
                      self.config.seed if seed is None else seed)
         self.race_ = race.run()
-        self.seconds_ = race.elapsed()
+        self.seconds_, self.judged_unseen_ = race.elapsed(), race.unseen
         finished = [e for e in self.race_ if e.score is not None]
         if not finished:
             raise TrainingStopped(self._nothing_kept(control.cancelled))
@@ -107,7 +105,8 @@ class AutoGenerator(Generator):
         self._require_picked()
         ranked = sorted((e for e in self.race_ if e.score is not None), key=lambda e: -e.score)
         best, others = ranked[0], ranked[1:]
-        why = f"Picked {card(best.generator).title}: its rows matched real rows it never saw best ({_pct(best.score)}"
+        judged = "real rows it never saw" if self.judged_unseen_ else "the real rows (too few to set some aside)"
+        why = f"Picked {card(best.generator).title}: its rows matched {judged} best ({_pct(best.score)}"
         if others:
             why += f", against {_pct(others[0].score)} for {card(others[0].generator).title}"
             if len(others) > 1:
@@ -150,7 +149,7 @@ class AutoGenerator(Generator):
 
     def _require_picked(self) -> None:
         if getattr(self, "best_", None) is None:
-            raise ModelError("The automatic pick has not been trained yet.")
+            self._require_fitted()  # no pick yet: the same plain error as any untrained generator
 
     # ----- the template's hooks: a race has no networks or encoding of its own ---------------------------
     def _fit(self, data: Any, session: Any) -> None:
@@ -181,10 +180,12 @@ class _Race:
                  validation: pd.DataFrame | None, callback: ProgressCallback | None, control: TrainingControl,
                  options: TrainingOptions, seed: int) -> None:
         self.auto, self.table, self.schema, self.seed = auto, table, schema, seed
-        self.judge_rows = validation if validation is not None and len(validation) else table
+        self.judge_rows = validation if validation is not None and len(validation) > 0 else table
         self.validation, self.callback, self.control, self.options = validation, callback, control, options
         self.start = time.perf_counter()
         self.judge_seconds: list[float] = []
+        self.overhead = 0.0  # seconds a fit spends outside its own training clock (encoding, setup), at most
+        self.unseen = validation is not None and len(validation) > 0  # else the training rows judge
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -208,26 +209,40 @@ class _Race:
         return share - max(JUDGE_SHARE * share, max(self.judge_seconds, default=0.0))
 
     def _run_one(self, name: str, share: float) -> RaceEntry:
-        from evaluation.sdmetrics_bridge import quality_report
+        """Train one candidate within ``share`` seconds of its own training clock, then judge it. A candidate
+        that fails is noted and the race goes on; one stopped by a cancel is not judged (it had not finished)."""
         from models.registry import create
 
         began = time.perf_counter()
         model = create(name, self.auto.config.preset)
-        options = dataclasses.replace(self.options, budget_seconds=share)
+        options = dataclasses.replace(self.options, budget_seconds=max(share - self.overhead, 1.0))
         try:
             model.fit(self.table, self.schema, on_progress=self._forward(name), control=self.control,
                       options=options, validation=self.validation, seed=self.seed, privacy=self.auto.privacy_)
+            self.overhead = max(self.overhead, time.perf_counter() - began - model.report_.seconds)
+            if self.control.cancelled:
+                return RaceEntry(name, seconds=time.perf_counter() - began, note="Stopped: the race was cancelled.")
+            score = self._judge(model)
         except (ModelError, TrainingStopped) as exc:
             return RaceEntry(name, seconds=time.perf_counter() - began, note=f"Failed: {exc}")
-        judged = time.perf_counter()
-        with thread_limit(self.auto.config.threads or training_threads()):  # this training's share, as in a fit
-            synthetic = model.sample(self.auto.config.judge_rows, seed=self.seed)
-            score = float(quality_report(self.judge_rows, synthetic, self.schema)["quality"])
-        self.judge_seconds.append(time.perf_counter() - judged)
+        except Exception as exc:  # a bug in one candidate must not lose the others
+            return RaceEntry(name, seconds=time.perf_counter() - began,
+                             note=f"Failed unexpectedly ({type(exc).__name__}: {exc}).")
         entry = RaceEntry(name, score, time.perf_counter() - began, model.report_.epochs_run, model=model)
         self._emit(ProgressEvent(entry.epochs, entry.epochs, 0, {}, self.elapsed(), self._left(),
                                  candidate=name, judged=score))
         return entry
+
+    def _judge(self, model: Generator) -> float:
+        """Quality of the candidate's rows against the judging rows, on this training's share of the cores."""
+        from evaluation.sdmetrics_bridge import quality_report
+
+        judged = time.perf_counter()
+        with thread_limit(training_threads()):
+            synthetic = model.sample(self.auto.config.judge_rows, seed=self.seed)
+            score = float(quality_report(self.judge_rows, synthetic, self.schema)["quality"])
+        self.judge_seconds.append(time.perf_counter() - judged)
+        return score
 
     def _forward(self, name: str) -> ProgressCallback:
         """Pass a candidate's progress on, tagged with its name and timed from the start of the race."""

@@ -125,8 +125,9 @@ def _trained(request: TrainingRequest, model: Generator, rows: RowSplit) -> Trai
                                         time.time(), **split))
         entries.append({**entry.to_dict(), "model_id": runners[-1].model_id if runners and
                         runners[-1].model is entry.model else None})
-    picked = TrainedModel(model.best_name_, request.preset, model.picked, model.picked.report_, time.time(),
-                          runners_up=runners, **split)
+    newest = max([r.finished_at for r in runners], default=0.0)  # the pick is the newest: a reopened project uses it
+    picked = TrainedModel(model.best_name_, request.preset, model.picked, model.picked.report_,
+                          max(time.time(), newest + 0.001), runners_up=runners, **split)
     for item in entries:
         if item["generator"] == picked.generator and item["model_id"] is None and item["score"] is not None:
             item["model_id"] = picked.model_id
@@ -261,10 +262,11 @@ class TrainingJob:
         except Exception as exc:  # a bug must not kill the worker silently: say so in plain words
             self.error = f"Training failed unexpectedly ({type(exc).__name__}: {exc})."
             return "failed"
-        if self.paused:
+        if self.paused and not result.race:  # resumable from its checkpoint
             return "paused"
-        self.result = result
-        return "cancelled" if result.report.stop_reason == "cancelled" else "done"
+        self.result = result  # a race cannot resume, so a paused one keeps the candidates that had finished
+        stopped = result.race["stopped"] if result.race else result.report.stop_reason
+        return "cancelled" if stopped == "cancelled" else "done"
 
 
 class TrainingQueue:

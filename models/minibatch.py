@@ -33,7 +33,7 @@ def one_cycle(optim: torch.optim.Optimizer, max_lr: float, total_steps: int) -> 
     return torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=max_lr, total_steps=total_steps, pct_start=share)
 
 
-def _advance(schedule: torch.optim.lr_scheduler.OneCycleLR) -> None:
+def advance(schedule: torch.optim.lr_scheduler.OneCycleLR) -> None:
     """One step of the learning-rate schedule (held at its end: resumed or stretched fits may overrun)."""
     if schedule.last_epoch + 1 < schedule.total_steps:
         schedule.step()
@@ -105,7 +105,7 @@ class MinibatchGenerator(Generator):
             optim.zero_grad(set_to_none=True)
             loss.backward()
             optim.step()
-            _advance(schedule)
+            advance(schedule)
             total, steps = total + loss.item(), steps + 1
             session.step += 1
             if session.should_stop():
@@ -123,7 +123,7 @@ class MinibatchGenerator(Generator):
                 with autocast(self.device_):
                     losses = self._loss(*(t[pick] for t in tensors), generator=self.torch_rng_, rows_of=private.rows_of)
             mean = private.step(losses)
-            _advance(schedule)
+            advance(schedule)
             if mean is not None:
                 total, steps = total + mean, steps + 1
             session.step += 1

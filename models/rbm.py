@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from models.base import Generator
-from models.minibatch import one_cycle
+from models.minibatch import advance, one_cycle
 from models.training import TrainingSession
 from tabular.representations import Tokens, TokenTable
 
@@ -174,8 +174,7 @@ class RBMGenerator(Generator):
         gap, steps = 0.0, 0
         for start in range(0, len(order), batch):
             gap += self._update(tokens[order[start:start + batch]], optim)
-            if schedule.last_epoch + 1 < schedule.total_steps:  # held at its end when a fit overruns
-                schedule.step()
+            advance(schedule)
             steps += 1
             session.step += 1
             if session.should_stop():

@@ -18,6 +18,7 @@ from models.rbm import RBMGenerator
 from models.vae import TabularVAE
 
 MEASURED = Path(__file__).resolve().parent.parent / "assets" / "pick.json"  # written by bench/family.py
+PRIVATE_PICK = "bayesnet"  # kept the most detail under differential privacy in bench/privacy.py
 PRESETS = ("fast", "balanced", "best")
 PRESET_LABELS = {"fast": "Fast", "balanced": "Balanced", "best": "Best quality"}
 

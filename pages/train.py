@@ -34,12 +34,12 @@ if job is not None and job.active:
     st.stop()
 if job is not None:
     result_panel(job)
-    in_use = state.get(state.MODEL)  # the result, or a runner-up of a race opened instead
+    in_use = state.get(state.MODEL) if job.result is not None else None  # the result, or a runner-up opened
     network_panel(getattr(in_use, "model", None))
     c1, c2 = st.columns([1, 3])
     c1.button("Train another generator", key="train_again", icon=":material/restart_alt:",
               on_click=state.put, args=(state.TRAIN_JOB, None))
-    if job.result is not None and in_use is not None:
+    if in_use is not None:
         st.caption(":material/shield: " + in_use.model.privacy_summary)
         c2.page_link("pages/evaluate.py", label="Next: evaluate", icon=":material/arrow_forward:")
         with st.expander("A peek at five synthetic rows", icon=":material/visibility:"):

@@ -71,6 +71,7 @@ def test_each_candidate_gets_a_share_of_the_budget_and_later_ones_are_skipped_wh
     assert vae.model.report_.stop_reason == "budget"
     assert vae.model.report_.seconds <= budget / 2  # its equal share, less the time kept for judging it
     assert copula.score is not None  # the time the VAE did not use went to the next candidate
+    assert auto.seconds_ <= budget * 1.1 + 1  # the whole race keeps to its budget (the benchmark allows 10%)
 
 
 def test_a_budget_too_small_for_any_candidate_says_so(mixed):
@@ -89,8 +90,42 @@ def test_cancel_keeps_what_was_judged(mixed):
 
     auto = registry.create("auto", "fast", candidates=("copula", "bayesnet", "vae"))
     auto.fit(mixed.typed(), mixed.schema, on_progress=on_progress, control=control)
-    assert [e.generator for e in auto.race_] == ["copula", "bayesnet"]  # the VAE never started
-    assert auto.report_.stop_reason == "cancelled" and len(auto.sample(10)) == 10
+    copula, bayesnet = auto.race_  # the VAE never started
+    assert copula.score is not None and bayesnet.score is None and "cancelled" in bayesnet.note  # not judged half-done
+    assert auto.picked is copula.model and auto.report_.stop_reason == "cancelled" and len(auto.sample(10)) == 10
+
+
+def test_a_candidate_that_breaks_is_noted_and_the_race_goes_on(mixed, monkeypatch):
+    original = registry.create
+
+    def broken_vae(name, preset="balanced", **overrides):
+        model = original(name, preset, **overrides)
+        if name == "vae":
+            model._fit = lambda data, session: 1 / 0
+        return model
+
+    monkeypatch.setattr(registry, "create", broken_vae)
+    auto = registry.create("auto", "fast", candidates=("vae", "copula")).fit(mixed.typed(), mixed.schema)
+    vae, copula = auto.race_
+    assert vae.note == "Failed unexpectedly (ZeroDivisionError: division by zero)." and vae.model is None
+    assert auto.picked is copula.model
+
+
+def test_a_race_whose_owner_left_keeps_the_candidates_that_finished(mixed):
+    request = TrainingRequest("auto", "fast", {"candidates": ("copula", "bayesnet")}, budget_seconds=60)
+    job = TrainingJob(request, split_rows(mixed, 0.2, seed=0), mixed.schema)
+    record = job._record
+
+    def owner_gone_after_the_first(event):  # what TrainingQueue's watch does when the tab stays closed
+        record(event)
+        if event.judged is not None:
+            job.paused = True
+            job.cancel()
+
+    job._record = owner_gone_after_the_first
+    job.run()
+    assert job.state == "cancelled" and job.result is not None  # a race cannot resume: nothing thrown away
+    assert job.result.generator == "copula" and job.result.race["stopped"] == "cancelled"
 
 
 def test_saved_race_loads_as_its_pick(mixed, tmp_path):

@@ -88,8 +88,10 @@ def test_generate_with_the_automatic_pick_says_what_it_picked(tmp_path):
     assert "copula scored" in made.stderr and "bayesnet scored" in made.stderr
     assert "Picked " in made.stderr and "of the 30 s budget" in made.stderr
     assert len(out.read_text().splitlines()) == 41
-    wrong = run_cli("generate", str(data), "--generator", "auto", "--candidates", "copula,nope", "--out", str(out))
+    wrong = run_cli("generate", str(data), "--candidates", "copula,nope", "--out", str(out))  # auto by default
     assert wrong.returncode == 2 and "unknown generator nope" in wrong.stderr
+    epochs = run_cli("generate", str(data), "--epochs", "5", "--out", str(out))
+    assert epochs.returncode == 2 and "--epochs does not apply to the automatic pick" in epochs.stderr
 
 
 def test_generate_plain_errors(tmp_path):

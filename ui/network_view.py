@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from evaluation.network import STRENGTH_EXPLAINED, link_sentences, network_caption, network_figure
+from evaluation.network import HOW_TO_READ, STRENGTH_EXPLAINED, link_sentences, network_caption, network_figure
 
 
 def network_panel(model) -> None:
@@ -19,8 +19,7 @@ def network_panel(model) -> None:
                 "to do with each other. That can be right for unrelated columns; with few rows it can also "
                 "mean there was too little to learn from.", icon=":material/hub:")
         return
-    st.caption("Each arrow shows a column the generator uses to fill in another: it first picks the column at "
-               "the arrow's start, then the one it points to, so rows keep the links seen in the real data.")
+    st.caption(HOW_TO_READ)
     st.plotly_chart(network_figure(edges, columns), key="train_network", config={"displaylogo": False})
     st.caption(network_caption(edges, columns))
     sentences = link_sentences(edges)

@@ -24,7 +24,7 @@ PROTECTIONS = (
     f"The saved model keeps only averages of {DEFAULT_MIN_COUNT} or more values, never an exact real value.",
     "Synthetic rows that happen to equal a real row are replaced before you download them.",
 )
-PRIVATE_PICK = "bayesnet"  # the generator that kept the most under DP in bench/privacy.py
+PRIVATE_PICK = registry.PRIVATE_PICK
 RISK = ("Turn them off only when rare values matter more than privacy, for example a table with no personal "
         "information. With them off, a value seen once can appear in the synthetic rows and in the model file.")
 

@@ -13,6 +13,8 @@ from ui import state
 
 RACE_COLOURS = ["#4F46E5", "#F59E0B", "#10B981", "#EF4444", "#0EA5E9", "#A855F7", "#64748B", "#EC4899"]
 BUDGET_MINUTES = [1, 2, 3, 5, 10, 15, 30]
+CHECK_ROWS = ("Check rows: real rows set aside from training that judge the race. The Evaluate step then scores "
+              "the chosen generator on other rows that nothing has seen, so its figure there may differ a little.")
 
 
 def auto_settings() -> tuple[dict, float]:
@@ -26,7 +28,8 @@ def auto_settings() -> tuple[dict, float]:
         chosen = st.multiselect("Generators to try, in this order", able, default=list(default.candidates),
                                 key="train_auto_candidates", format_func=lambda n: registry.card(n).title,
                                 help="The quick ones first: the time they leave goes to the slower ones.")
-        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_auto_seed", help="Same seed, same result.")
+        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_auto_seed", help="Each generator learns with this seed. The race is timed, so a busier "
+                                "computer may train them for fewer epochs and pick differently.")
     return {"candidates": tuple(chosen or default.candidates), "seed": int(seed)}, float(minutes * 60)
 
 
@@ -56,7 +59,7 @@ def race_figure(events: list[ProgressEvent], candidates: list[str]) -> go.Figure
                                          hoverinfo="skip"))
     low = max(0.0, min(values, default=0.5) * 100 - 5)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12),
-                      xaxis_title="Seconds since the race started", yaxis_title="Quality on unseen rows (%)",
+                      xaxis_title="Seconds since the race started", yaxis_title="Quality on check rows (%)",
                       yaxis=dict(range=[low, 100]))
     return fig
 
@@ -73,7 +76,7 @@ def race_table(events: list[ProgressEvent], candidates: list[str]) -> list[dict]
             status = f"training: epoch {mine[-1].epoch} of {mine[-1].epochs}"
         else:
             status = "waiting"
-        rows.append({"Generator": registry.card(name).title, "Quality on unseen rows": status})
+        rows.append({"Generator": registry.card(name).title, "Quality on check rows": status})
     return rows
 
 
@@ -88,6 +91,7 @@ def race_progress(job: TrainingJob, events: list[ProgressEvent]) -> None:
     st.progress(min(elapsed / budget, 1.0), text=f"{where} · {elapsed:.0f} s of the {budget:.0f} s budget")
     st.plotly_chart(race_figure(events, candidates), key="train_race_chart")
     st.dataframe(race_table(events, candidates), hide_index=True)
+    st.caption(CHECK_ROWS)
 
 
 def race_result(result: TrainedModel, events: list[ProgressEvent]) -> None:
@@ -100,6 +104,7 @@ def race_result(result: TrainedModel, events: list[ProgressEvent]) -> None:
     candidates = [e["generator"] for e in race["entries"]]
     if events:
         st.plotly_chart(race_figure(events, candidates), key="train_race_final_chart")
+    st.caption(CHECK_ROWS)
     st.markdown("**Every generator it tried.** The one in use is marked; open any other instead.")
     current = state.get(state.MODEL)
     for entry in race["entries"]:
@@ -113,7 +118,7 @@ def _race_row(entry: dict, current: str | None) -> None:
     if entry["score"] is None:
         c2.caption(entry["note"] or "Did not finish.")
         return
-    c2.markdown(f"{100 * entry['score']:.1f}% on unseen rows · trained in {entry['seconds']:.0f} s")
+    c2.markdown(f"{100 * entry['score']:.1f}% on check rows · trained in {entry['seconds']:.0f} s")
     model = state.models().get(entry["model_id"])
     if entry["model_id"] == current:
         c3.markdown(":material/check_circle: **In use**")

@@ -10,6 +10,7 @@ from evaluation.membership import GUESSING_AUC, SLIGHT_AUC
 from models import jobs, registry
 from models.jobs import TrainingJob
 from models.training import ProgressEvent
+from tabular.parsing import plural
 from ui import state, training_control
 from ui.projects_view import when
 from ui.race_view import race_progress, race_result
@@ -35,8 +36,9 @@ def chosen_card(name: str, suggested: str) -> None:
         _card_text(name)
         if name == suggested:
             st.markdown(":material/recommend: Suggested: you need not know which generator suits your table. It "
-                        "tries those that did best in our benchmark and keeps the one that matches your own unseen "
-                        "rows best. Pick one yourself below when you know what you want.")
+                        "tries the quick ones first, then the strongest of our benchmark, and keeps the one that "
+                        "matches real rows set aside from your table best. Pick one yourself when you know "
+                        "what you want.")
 
 
 def generator_cards() -> None:
@@ -64,7 +66,7 @@ def pick_table() -> None:
         "Worst table": st.column_config.NumberColumn(format="%.1f%%"),
     })
     tables = max(f.get("datasets", 0) for f in figures.values() if isinstance(f, dict))
-    st.caption(f"Measured on {tables} real tables (5,000 training rows each) on a 2-core laptop-class machine, "
+    st.caption(f"Measured on {plural(tables, 'real table')} (5,000 training rows each) on a 2-core laptop-class machine, "
                "scored against rows the generator never saw. Privacy: how well an attacker tells who was in the "
                "data from the synthetic rows (0.50 is pure guessing). Figures: `bench/family.py`, README.")
 
@@ -157,9 +159,13 @@ def live_panel() -> None:
         st.info(f"Waiting for a free training slot: this server runs {jobs.QUEUE.limit} at once, {busy} are "
                 f"running now{waiting}. Yours starts as soon as a slot frees up.", icon=":material/hourglass_top:")
     else:
-        doing = "Racing generators" if job.request.generator == "auto" else f"Training {title}"
-        st.markdown(f"**{doing}…** You can switch to other steps or refresh the page; training goes "
-                    "on. If this tab is closed it pauses after a minute, and you can resume it from the project.")
+        if job.request.generator == "auto":
+            st.markdown("**Racing generators…** You can switch to other steps or refresh the page; the race goes "
+                        "on. If this tab is closed for a minute, the race stops and keeps the generators that had "
+                        "finished.")
+        else:
+            st.markdown(f"**Training {title}…** You can switch to other steps or refresh the page; training goes "
+                        "on. If this tab is closed it pauses after a minute, and you can resume it from the project.")
     events = job.events()
     if job.request.generator == "auto":
         race_progress(job, events)
@@ -209,7 +215,7 @@ def held_out_caption(events: list[ProgressEvent]) -> None:
     """What the held-out line means, for generators that draw one."""
     if any("held-out" in e.losses for e in events):
         st.caption("Held-out loss: how surprised the generator is by real rows it never learned (lower is better; "
-                   "for the normalizing flow it is exactly their negative log-likelihood per row). "
+                   "for the normalizing flow it is how unlikely it finds those rows). "
                    "If it climbs while the training loss keeps falling, the generator is starting to memorise "
                    "its training rows: training then stops and keeps its best state.")
 
