@@ -38,7 +38,9 @@ class AutoConfig:
     candidates: tuple[str, ...] = ("copula", "bayesnet", "vae", "autoregressive", "diffusion")  # raced in this
     # order: the quick ones first, so the time they leave goes to the slower ones after them
     preset: str = "balanced"  # the preset every candidate trains with
-    judge_rows: int = 1000  # synthetic rows each candidate writes to be judged against the unseen rows
+    judge_rows: int = 2000  # synthetic rows each candidate writes per draw to be judged against the check rows
+    judge_draws: int = 3  # draws averaged: the score swings between draws when a generator now and then writes
+    # a rare real value that the check rows lack (sdmetrics bins numbers over each table's own range)
     seed: int = 0  # every candidate fits with it (the same rows again when time allows the same epochs)
 
 
@@ -238,9 +240,12 @@ class _Race:
         from evaluation.sdmetrics_bridge import quality_report
 
         judged = time.perf_counter()
+        cfg, scores = self.auto.config, []
         with thread_limit(training_threads()):
-            synthetic = model.sample(self.auto.config.judge_rows, seed=self.seed)
-            score = float(quality_report(self.judge_rows, synthetic, self.schema)["quality"])
+            for draw in range(cfg.judge_draws):
+                synthetic = model.sample(cfg.judge_rows, seed=self.seed + draw)
+                scores.append(float(quality_report(self.judge_rows, synthetic, self.schema)["quality"]))
+        score = sum(scores) / len(scores)
         self.judge_seconds.append(time.perf_counter() - judged)
         return score
 
