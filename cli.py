@@ -67,7 +67,7 @@ def cmd_generators(args: argparse.Namespace) -> int:
             print(f"{pad}measured: quality {100 * f['quality_median']:.1f}% (median of {f['datasets']} tables), "
                   f"training {f['fit_seconds_median']:.0f} s, membership attack AUC {auc} (0.50 = guessing)")
     if figures:
-        print(f"\nmeasured with: {figures['command']}")
+        print(f"\nmeasured with: {registry.measured_with()}")
     return 0
 
 

@@ -21,7 +21,7 @@ from models.training import (
     TrainingReport,
     TrainingStopped,
 )
-from tabular.parsing import plural
+from tabular.parsing import duration, plural
 from tabular.privacy import PrivacySettings
 from tabular.schema import TableSchema
 
@@ -113,7 +113,7 @@ class AutoGenerator(Generator):
             why += f", against {_pct(others[0].score)} for {card(others[0].generator).title}"
             if len(others) > 1:
                 why += f" and less for {plural(len(others) - 1, 'other')}"
-        return why + f"), after {_minutes(self.seconds_)} of the {_minutes(self.budget_)} budget."
+        return why + f"), after {duration(self.seconds_)} of the {duration(self.budget_)} budget."
 
     def sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
         return self.picked.sample(n, seed)
@@ -146,8 +146,8 @@ class AutoGenerator(Generator):
         if failures:
             return "No candidate finished, so there is nothing to keep. " + " ".join(failures)
         least = len(self.race_) * MIN_SHARE_SECONDS / (1 - JUDGE_SHARE)
-        return (f"No candidate finished: a time budget of {_minutes(self.budget_)} is too short for "
-                f"{plural(len(self.race_), 'generator')} to learn anything. Allow at least {_minutes(least)}.")
+        return (f"No candidate finished: a time budget of {duration(self.budget_)} is too short for "
+                f"{plural(len(self.race_), 'generator')} to learn anything. Allow at least {duration(least)}.")
 
     def _require_picked(self) -> None:
         if getattr(self, "best_", None) is None:
@@ -166,13 +166,6 @@ class AutoGenerator(Generator):
 
 def _pct(score: float) -> str:
     return f"{100 * score:.1f}%"
-
-
-def _minutes(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    return f"{seconds // 60} min" + (f" {seconds % 60:02d} s" if seconds % 60 else "")
 
 
 class _Race:

@@ -118,19 +118,15 @@ def _trained(request: TrainingRequest, model: Generator, rows: RowSplit) -> Trai
     race = getattr(model, "race_", None)
     if race is None:
         return TrainedModel(request.generator, request.preset, model, model.report_, time.time(), **split)
-    runners, entries = [], []
-    for entry in race:
-        if entry.model is not None and entry.model is not model.picked:
-            runners.append(TrainedModel(entry.generator, request.preset, entry.model, entry.model.report_,
-                                        time.time(), **split))
-        entries.append({**entry.to_dict(), "model_id": runners[-1].model_id if runners and
-                        runners[-1].model is entry.model else None})
-    newest = max([r.finished_at for r in runners], default=0.0)  # the pick is the newest: a reopened project uses it
-    picked = TrainedModel(model.best_name_, request.preset, model.picked, model.picked.report_,
-                          max(time.time(), newest + 0.001), runners_up=runners, **split)
-    for item in entries:
-        if item["generator"] == picked.generator and item["model_id"] is None and item["score"] is not None:
-            item["model_id"] = picked.model_id
+    newest = time.time()
+    kept = {id(e.model): TrainedModel(e.generator, request.preset, e.model, e.model.report_, newest, **split)
+            for e in race if e.model is not None and e.model is not model.picked}
+    runners = list(kept.values())  # the pick comes last, the newest: a reopened project uses it
+    picked = TrainedModel(model.best_name_, request.preset, model.picked, model.picked.report_, newest + 0.001,
+                          runners_up=runners, **split)
+    kept[id(model.picked)] = picked
+    entries = [{**e.to_dict(), "model_id": kept[id(e.model)].model_id if e.model is not None else None}
+               for e in race]
     picked.race = {"entries": entries, "explanation": model.explanation, "budget": model.budget_,
                    "seconds": model.seconds_, "stopped": model.report_.stop_reason}
     return picked

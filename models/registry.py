@@ -143,13 +143,21 @@ def recommended(rows: int, columns: int) -> str:
 
 
 def measured(path: Path | None = None) -> dict[str, dict]:
-    """The benchmark's figures per generator name (quality, attack AUC, fit seconds; see bench/family.py),
-    with the command that measured them under ``"command"``; empty when nothing was measured."""
+    """The benchmark's figures per generator name (quality, attack AUC, fit seconds; see bench/family.py);
+    empty when nothing was measured."""
+    return {g["generator"]: g for g in _pick_file(path).get("generators", [])}
+
+
+def measured_with(path: Path | None = None) -> str:
+    """The command that measured those figures ('' when nothing was measured)."""
+    return _pick_file(path).get("command", "")
+
+
+def _pick_file(path: Path | None) -> dict:
     try:
-        data = json.loads((path or MEASURED).read_text())
+        return json.loads((path or MEASURED).read_text())
     except (OSError, ValueError):
         return {}
-    return {**{g["generator"]: g for g in data.get("generators", [])}, "command": data.get("command", "")}
 
 
 def card(name: str) -> Card:

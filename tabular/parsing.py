@@ -134,6 +134,14 @@ def plural(n: int, noun: str) -> str:
     """'1 empty row', '3 empty rows'."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
+
+def duration(seconds: float) -> str:
+    """'45 s', '3 min', '2 min 05 s'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min" + (f" {seconds % 60:02d} s" if seconds % 60 else "")
+
 LONG_WHOLE = r"[+-]?0*[1-9]\d{15,}"  # whole numbers of 16+ digits: beyond what a float64 holds exactly
 
 

@@ -131,8 +131,8 @@ def collect_training() -> None:
     """Use the result of a finished training as the model (run on every page, before the sidebar)."""
     job = st.session_state.get(TRAIN_JOB)
     if job is not None and not job.active and job.result is not None and job.result.model_id not in models():
-        for runner in job.result.runners_up:  # an automatic pick's other candidates, to compare or open
-            st.session_state[MODELS] = {**models(), runner.model_id: runner}
+        runners = {r.model_id: r for r in job.result.runners_up}  # an automatic pick's others, to compare or open
+        st.session_state[MODELS] = {**models(), **runners}
         use_model(job.result)
         problem = getattr(job.store, "problem", None)  # the job keeps its model in the project itself
         if problem:

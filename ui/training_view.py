@@ -10,7 +10,7 @@ from evaluation.membership import GUESSING_AUC, SLIGHT_AUC
 from models import jobs, registry
 from models.jobs import TrainingJob
 from models.training import ProgressEvent
-from tabular.parsing import plural
+from tabular.parsing import duration, plural
 from ui import state, training_control
 from ui.projects_view import when
 from ui.race_view import race_progress, race_result
@@ -65,7 +65,7 @@ def pick_table() -> None:
             help="How closely its rows match real rows it never saw (median over the benchmark tables)."),
         "Worst table": st.column_config.NumberColumn(format="%.1f%%"),
     })
-    tables = max(f.get("datasets", 0) for f in figures.values() if isinstance(f, dict))
+    tables = max(f.get("datasets", 0) for f in figures.values())
     st.caption(f"Measured on {plural(tables, 'real table')} (5,000 training rows each) on a 2-core laptop-class machine, "
                "scored against rows the generator never saw. Privacy: how well an attacker tells who was in the "
                "data from the synthetic rows (0.50 is pure guessing). Figures: `bench/family.py`, README.")
@@ -103,10 +103,7 @@ def advanced_settings(choice: str, preset: str) -> tuple[dict, float]:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "…"
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    return "…" if seconds is None else duration(seconds)
 
 
 def training_figure(events: list[ProgressEvent]) -> go.Figure:
