@@ -21,6 +21,7 @@ from models.training import (
     TrainingReport,
     TrainingStopped,
 )
+from tabular.conditions import Conditions
 from tabular.parsing import duration, plural
 from tabular.privacy import PrivacySettings
 from tabular.schema import TableSchema
@@ -115,8 +116,8 @@ class AutoGenerator(Generator):
                 why += f" and less for {plural(len(others) - 1, 'other')}"
         return why + f"), after {duration(self.seconds_)} of the {duration(self.budget_)} budget."
 
-    def sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
-        return self.picked.sample(n, seed)
+    def sample(self, n: int, seed: int | None = None, conditions: Conditions | None = None) -> pd.DataFrame:
+        return self.picked.sample(n, seed, conditions)
 
     def save(self, path: str | Path | BinaryIO) -> None:
         """Write the picked candidate's model file (it loads as that generator)."""

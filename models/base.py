@@ -7,7 +7,7 @@ import io
 import secrets
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,11 +23,15 @@ from models.training import (
     TrainingReport,
     TrainingSession,
 )
+from tabular.conditions import Conditions
 from tabular.encoding import TableEncoder
 from tabular.privacy import PrivacyLedger, PrivacySettings, describe
 from tabular.representations import OneHot, Representation
 from tabular.schema import Handling, Kind, TableSchema
 from tabular.surrogates import SurrogateMaker
+
+if TYPE_CHECKING:
+    from models.conditional import Evidence
 
 MIN_TRAIN_ROWS = 10  # fewer rows than this cannot teach a generator anything
 CHECKPOINT_FORMAT = 2  # 2: token generators, grouped one-hot layout, one GAN learning rate
@@ -54,6 +58,7 @@ class Generator(ABC):
     representation: ClassVar[Representation] = OneHot()
     sample_chunk: ClassVar[int] = 50_000  # rows drawn per network call (bounds memory; one progress step)
     supports_dp: ClassVar[bool] = False  # trains with differential privacy when ``privacy.epsilon`` is set
+    native_conditions: ClassVar[str] = ""  # how it meets conditions itself, in a few words ("": draw and keep)
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
         self.config = dataclasses.replace(config or self.Config(), **overrides)
@@ -117,10 +122,25 @@ class Generator(ABC):
         self.report_.threads = threads or 0
         return self
 
-    def sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
-        """Draw ``n`` synthetic rows with the original columns (dropped ones left out) in file order."""
+    def sample(self, n: int, seed: int | None = None, conditions: Conditions | None = None) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows with the original columns (dropped ones left out) in file order.
+
+        Args:
+            n: rows to draw.
+            seed: makes the draw reproducible.
+            conditions: fixed values, ranges and a target mix every returned row meets (see
+                ``tabular.conditions``), met in the generator's own way where it has one
+                (``native_conditions``), else by drawing and keeping matching rows, a bounded number of
+                times. Raises ``ConditionError`` (plain words) for a value the model never saw, a range
+                outside what it knows, or a case too rare to find.
+        """
         self._require_fitted()
-        frame = self._decode_sample(n, seed)
+        if conditions:
+            from models.conditional import sample_conditioned
+
+            frame = sample_conditioned(self, n, conditions, seed)
+        else:
+            frame = self._decode_sample(n, seed)
         rng = np.random.default_rng(None if seed is None else seed + 1)
         for name, value in self.constants_.items():
             frame[name] = pd.Series([value] * n, dtype=pd.StringDtype("pyarrow"))
@@ -216,6 +236,14 @@ class Generator(ABC):
     def _sample(self, n: int, generator: torch.Generator) -> np.ndarray:
         """Draw ``n`` encoded rows (one-hot/probabilities, or normal scores)."""
 
+    def _sample_given(self, n: int, generator: torch.Generator, evidence: Evidence):
+        """Draw up to ``n`` encoded rows that meet ``evidence`` (``models.conditional``) as far as this model can.
+
+        Generators with a native way override this and set ``native_conditions``; the rows are checked and
+        topped up afterwards either way, so this default (draw freely) is always correct, only slower.
+        """
+        return self._sample(n, generator)
+
     @abstractmethod
     def _networks(self) -> dict[str, torch.nn.Module]:
         """The modules whose weights make up the model (saved, snapshotted for early stopping)."""
@@ -244,16 +272,18 @@ class Generator(ABC):
     def _encode(self, table: pd.DataFrame):
         return self.representation.encode(self.encoder_, table, self.rng_)
 
-    def _decode_sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
+    def _decode_sample(self, n: int, seed: int | None = None, evidence: Evidence | None = None) -> pd.DataFrame:
         """Model columns only, decoded to typed values, ``sample_chunk`` rows at a time.
 
-        Draws from generators of its own, so several threads may sample one model at once.
+        With ``evidence``, rows are drawn by ``_sample_given`` (fewer may come back). Draws from generators
+        of its own, so several threads may sample one model at once.
         """
         rng = np.random.default_rng(seed)
         frames = []
         for start in range(0, max(n, 1), self.sample_chunk):
             size = min(self.sample_chunk, n - start)
-            data = self._sample(size, seeded_generator(int(rng.integers(2**62)), torch.device("cpu")))
+            generator = seeded_generator(int(rng.integers(2**62)), torch.device("cpu"))
+            data = self._sample_given(size, generator, evidence) if evidence else self._sample(size, generator)
             frames.append(self.representation.decode(self.encoder_, data, rng))
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 

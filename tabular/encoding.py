@@ -101,12 +101,17 @@ class ContinuousCodec:
         A value shared by many rows spans a range of positions: its middle without ``rng``, or a random
         point of the range with it, so that the positions of a column with ties are spread evenly.
         """
+        lo, hi = self.positions(values)
+        share = 0.5 if rng is None else rng.uniform(size=lo.size)
+        return np.clip(lo + (hi - lo) * share, EPS, 1 - EPS)
+
+    def positions(self, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """The range of positions in (0, 1) each value spans (its ties); both NaN where missing."""
         x = _to_float(values, self.spec)
         probs = np.linspace(0, 1, self.quantiles.size)
         lo = np.interp(x, self.quantiles, probs, left=0.0, right=1.0)
         hi = 1.0 - np.interp(-x, -self.quantiles[::-1], probs, left=0.0, right=1.0)
-        share = 0.5 if rng is None else rng.uniform(size=x.size)
-        return np.clip(lo + (hi - lo) * share, EPS, 1 - EPS)
+        return lo, hi
 
     def from_uniform(self, u: np.ndarray) -> pd.Series:
         """Typed values at positions ``u`` of the distribution (NaN positions give the median)."""
