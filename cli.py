@@ -9,6 +9,7 @@ import re
 import sys
 
 from models.base import ModelError
+from tabular.conditions import ConditionError
 from tabular.dataset import load_dataset
 from tabular.errors import DataReadError
 from tabular.export import ExportError
@@ -120,6 +121,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ModelError("--budget must be a positive number of seconds.")
     privacy = _privacy(args)
     dataset = load_dataset(args.data)
+    _request(args, dataset.schema)  # a mistyped condition fails before the training, not after
     generator = args.generator or (registry.PRIVATE_PICK if privacy.private else
                                    registry.recommended(dataset.n_rows, len(dataset.schema.modelled())))
     if generator == "auto" and args.epochs is not None:
@@ -139,8 +141,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
                   f"thread(s)" + (f"; {report.message}" if report.message else ""))
     print(f"privacy: {model.privacy_summary}", file=sys.stderr)
     rows = args.rows or dataset.n_rows
-    result = synthesize(model, rows, seed=args.seed, real=dataset.typed())
-    _write(result.frame, args, dataset.schema)
+    conditions = _request(args, dataset.schema, model)
+    result = synthesize(model, rows, seed=args.seed, real=dataset.typed(), conditions=conditions)
+    _write(result.frame, args, dataset.schema, conditions)
     if result.copies_removed:
         print(f"note: {result.copies_removed:,} synthetic rows equal to a real row were replaced", file=sys.stderr)
     if args.save_model:
@@ -169,18 +172,37 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.rows < 1:
         raise ModelError("--rows must be a positive number of rows.")
     model = Generator.load(args.model)
-    synthetic = model.sample(args.rows, seed=args.seed)
-    _write(synthetic, args, model.schema_)
+    conditions = _request(args, model.schema_, model)
+    synthetic = model.sample(args.rows, seed=args.seed, conditions=conditions)
+    _write(synthetic, args, model.schema_, conditions)
     return 0
 
 
-def _write(synthetic, args: argparse.Namespace, schema) -> None:
+def _request(args: argparse.Namespace, schema, model=None):
+    """The --where and --balance options as one request; ``--balance COL`` needs the model's values of COL."""
+    from models.conditional import column_values
+    from tabular.conditions import Conditions, check_request, column_for, parse_balance, parse_where
+
+    where = tuple(parse_where(text, schema) for text in args.where or [])
+    mix = None
+    if args.balance:
+        column, _, shares = args.balance.partition("=")
+        name = column_for(schema, column.strip()).name
+        if model is not None or shares.strip():
+            mix = parse_balance(args.balance, schema, column_values(model, name) if model is not None else None)
+    conditions = Conditions(where, mix)
+    check_request(conditions)
+    return conditions
+
+
+def _write(synthetic, args: argparse.Namespace, schema, conditions=None) -> None:
     """Write the synthetic rows (text protected from running as formulas unless --keep-formulas) and say so."""
     from tabular.export import write_table
     from tabular.formula_guard import note
 
     protected = write_table(synthetic, args.out, schema, protect=not args.keep_formulas)
-    print(f"wrote {len(synthetic):,} synthetic rows to {args.out}", file=sys.stderr)
+    shaped = f" with {conditions.words()}" if conditions else ""
+    print(f"wrote {len(synthetic):,} synthetic rows{shaped} to {args.out}", file=sys.stderr)
     if protected:
         print(f"note: {note(protected)} (--keep-formulas turns protection off.)", file=sys.stderr)
 
@@ -273,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--epsilon", type=float,
                      help="train with differential privacy at this budget (1 strong, 3 moderate, 10 weak)")
     gen.add_argument("--keep-formulas", action="store_true", help=KEEP_FORMULAS)
+    _condition_options(gen)
     gen.set_defaults(func=cmd_generate)
 
     smp = commands.add_parser("sample", help="generate rows from a saved model, without the original data")
@@ -281,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--out", required=True)
     smp.add_argument("--seed", type=int)
     smp.add_argument("--keep-formulas", action="store_true", help=KEEP_FORMULAS)
+    _condition_options(smp)
     smp.set_defaults(func=cmd_sample)
 
     for name, helptext, func in (("evaluate", "score synthetic rows against the real table", cmd_evaluate),
@@ -296,6 +320,15 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--out", required=True, help="where to write the report (.html)")
         sub.set_defaults(func=func)
     return parser
+
+
+def _condition_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--where", action="append", metavar="CONDITION",
+                        help="only rows meeting it: COL=VALUE, or COL>VALUE, COL>=VALUE, COL<VALUE, COL<=VALUE for "
+                             "numbers and dates (quote it in the shell; repeat for several)")
+    parser.add_argument("--balance", metavar="MIX",
+                        help="the share of each value of a column, e.g. \"churn=Yes:0.5,No:0.5\"; or just COL for "
+                             "equal shares of every value")
 
 
 def for_cli(message: str) -> str:
@@ -315,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except BrokenPipeError:  # output piped into `head` and the like
         return 0
-    except (ModelError, ExportError) as error:
+    except (ModelError, ExportError, ConditionError) as error:
         print(f"error: {for_cli(str(error))}", file=sys.stderr)
         return 2
     except DataReadError as error:

@@ -54,8 +54,9 @@ def _score_colour(score: float) -> str:
     return BAND_COLOURS["Poor"]
 
 
-def column_figure(real: pd.Series, synthetic: pd.Series, kind: Kind, name: str) -> go.Figure:
-    """Real and synthetic distributions of one column, overlaid as shares."""
+def column_figure(real: pd.Series, synthetic: pd.Series, kind: Kind, name: str,
+                  labels: tuple[str, str] = ("real", "synthetic")) -> go.Figure:
+    """Real and synthetic distributions of one column, overlaid as shares (``labels`` names the two)."""
     fig = go.Figure()
     if kind in NUMERIC_KINDS:
         both = pd.concat([real.dropna(), synthetic.dropna()])
@@ -63,7 +64,7 @@ def column_figure(real: pd.Series, synthetic: pd.Series, kind: Kind, name: str) 
             both = pd.to_numeric(both, errors="coerce").dropna()
         bins = dict(start=both.min(), end=both.max(), size=(both.max() - both.min()) / 40) if kind is not \
             Kind.DATETIME and len(both) and both.max() > both.min() else None
-        for values, label, colour in ((real, "real", REAL), (synthetic, "synthetic", SYNTHETIC)):
+        for values, label, colour in ((real, labels[0], REAL), (synthetic, labels[1], SYNTHETIC)):
             fig.add_trace(go.Histogram(x=values.dropna(), name=label, histnorm="probability", opacity=0.6,
                                        marker_color=colour, xbins=bins))
         fig.update_layout(barmode="overlay")
@@ -71,7 +72,7 @@ def column_figure(real: pd.Series, synthetic: pd.Series, kind: Kind, name: str) 
         real_share = as_labels(real).value_counts(normalize=True)
         synth_share = as_labels(synthetic).value_counts(normalize=True)
         order = list(real_share.index[:TOP_CATEGORIES])
-        for share, label, colour in ((real_share, "real", REAL), (synth_share, "synthetic", SYNTHETIC)):
+        for share, label, colour in ((real_share, labels[0], REAL), (synth_share, labels[1], SYNTHETIC)):
             fig.add_trace(go.Bar(x=order, y=[share.get(k, 0.0) for k in order], name=label, marker_color=colour))
         fig.update_layout(barmode="group")
     fig.update_yaxes(title="share of rows", tickformat=".0%")

@@ -291,6 +291,15 @@ def _too_rare(model: Generator, n: int, have: int, tried: int, conditions: Condi
             f"could not be made (it made {have:,} in {tried:,} tries). Ask for fewer rows or widen the condition." + how)
 
 
+def column_values(model: Generator, column: str) -> list[str]:
+    """The values of a column of categories the model can write, as text, most common first (for equal shares)."""
+    codec = model.picked.encoder_.codecs_.get(column)
+    if codec is None or not codec.discrete:
+        raise ConditionError(f"'{column}' is not a column of categories this model learned, so it cannot be "
+                             "balanced.")
+    return [v for v in codec.values if v != POOLED_LABEL or codec.pooled is None]
+
+
 def native_generators() -> list[str]:
     """Names of the registered generators that meet conditions in their own way."""
     from models.registry import generator_class, names

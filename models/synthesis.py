@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from models.base import Generator
+from tabular.conditions import Conditions
 from tabular.matching import copied_rows, is_known, known_values, row_keys
-from tabular.schema import Handling
+from tabular.schema import Handling, TableSchema
 
 CHUNK_ROWS = 20_000  # rows drawn per step (one progress update each)
 MAX_ROUNDS = 8  # extra draws to replace removed copies before giving up
@@ -27,10 +28,14 @@ class SynthesisResult:
     values_replaced: int = 0  # new IDs or fake values that equalled a real value, redrawn
     protected_cells: int = 0  # text cells the written file keeps from running as formulas (tabular.formula_guard)
     notes: list[str] = field(default_factory=list)
+    conditions: Conditions = field(default_factory=Conditions)  # what every row (or the added rows) was asked to meet
+    real_rows: int = 0  # augmentation: the table starts with this many real rows
+    schema: TableSchema | None = None  # the file's columns when they differ from the model's (augmentation's flag)
 
 
 def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.DataFrame | None = None,
-               drop_copies: bool = True, on_progress: RowsCallback | None = None) -> SynthesisResult:
+               drop_copies: bool = True, on_progress: RowsCallback | None = None,
+               conditions: Conditions | None = None) -> SynthesisResult:
     """Draw ``rows`` synthetic rows.
 
     Args:
@@ -41,6 +46,8 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
             and new IDs or fake values equal to a real value are redrawn.
         drop_copies: replace synthetic rows identical to a real row on the synthesized columns.
         on_progress: called with (rows made, rows wanted) after each chunk.
+        conditions: fixed values, ranges or a mix every row meets (``Generator.sample``); raises
+            ``ConditionError`` when they cannot be met.
     """
     report = on_progress or (lambda *_: None)
     rng = np.random.default_rng(seed)
@@ -50,7 +57,7 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
     for _ in range(-(-rows // step) + MAX_ROUNDS):  # the chunks needed, plus a few to replace copies
         if made >= rows:
             break
-        chunk = model.sample(min(step, rows - made), seed=int(rng.integers(2**31)))
+        chunk = model.sample(min(step, rows - made), seed=int(rng.integers(2**31)), conditions=conditions)
         if real_keys is not None:
             copies = copied_rows(chunk, real_keys, model.schema_)
             removed += int(copies.sum())
@@ -59,7 +66,7 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
         made += len(chunk)
         report(made, rows)
     frame = pd.concat(chunks, ignore_index=True) if chunks else model.sample(0)
-    result = SynthesisResult(frame, rows, copies_removed=removed)
+    result = SynthesisResult(frame, rows, copies_removed=removed, conditions=conditions or Conditions())
     result.values_replaced = _fresh_surrogates(model, frame, real, rng)
     if len(frame) < rows:
         result.notes.append(f"Only {len(frame):,} of {rows:,} rows could be made without copying a real row: this "

@@ -4,7 +4,7 @@ import streamlit as st
 
 from models.registry import card
 from ui import evaluation_view as view
-from ui import state
+from ui import shape_view, state
 from ui.navigation import through_entry
 from ui.tasks import BackgroundTask, progress_panel
 from ui.widgets import require_model
@@ -58,8 +58,9 @@ with c1:
     view.report_button(dataset, trained, evaluation, key="eval_report")
 c2.page_link("pages/export.py", label="Next: export the synthetic data", icon=":material/arrow_forward:")
 
+shaped = state.shape_checks(trained.model_id)
 tabs = st.tabs(["Column shapes", "Pair trends", "Detection & ML usefulness", "Privacy", "Validity",
-                f"Compare generators ({len(state.models())})"])
+                f"Compare generators ({len(state.models())})", f"Shaped exports ({len(shaped)})"])
 with tabs[0]:
     view.shapes_section(evaluation, real, synthetic, schema)
 with tabs[1]:
@@ -73,3 +74,5 @@ with tabs[4]:
 with tabs[5]:
     st.caption("Every generator trained in this project, scored the same way. Train another on step 2 to compare.")
     view.leaderboard()
+with tabs[6]:
+    shape_view.evaluate_section(shaped, evaluation.quality.column_shapes if evaluation.quality else None)

@@ -5,8 +5,9 @@ import streamlit as st
 from models.registry import card
 from tabular.export import file_stem
 from ui import export_view as view
+from ui import shape_view as shape
 from ui import state
-from ui.evaluation_view import report_button
+from ui.evaluation_view import report_button, split_for
 from ui.navigation import through_entry
 from ui.tasks import BackgroundTask, progress_panel
 from ui.widgets import offer_recent_projects, show_notice
@@ -49,13 +50,20 @@ else:
                "values made up, but one could by chance equal a real value. Load the table (or open a project that "
                "kept it) for these checks.")
 
+plan = shape.output_plan(trained.model, int(rows), real)
 protect = view.protection_choice()
+if plan is None:
+    st.caption("Finish the request above to generate.")
+elif plan.shaped:
+    st.caption(shape.describe_plan(plan))
 
 task = state.get(state.EXPORT_TASK)
 if st.button("Generate", key="export_generate", type="primary", icon=":material/auto_awesome:",
-             disabled=task is not None and task.active):
-    task = BackgroundTask("Generation", view.export_work(trained, int(rows), int(seed), file_format, real,
-                                                         drop and real is not None, protect), owner=trained.model_id)
+             disabled=plan is None or (task is not None and task.active)):
+    unseen = split_for(dataset, trained)[1] if real is not None else None
+    task = BackgroundTask("Generation", view.export_work(trained, plan, int(seed), file_format, real,
+                                                         drop and real is not None, protect, unseen),
+                          owner=trained.model_id)
     state.put(state.EXPORT_TASK, task)
     st.rerun()  # redraw with the button disabled while the rows are made
 if task is not None and task.owner == trained.model_id:
@@ -64,13 +72,19 @@ if task is not None and task.owner == trained.model_id:
     elif task.state == "failed":
         st.error(task.error, icon=":material/error:")
     else:
-        result, content, made_as = task.result
-        file_name = f"{base_name}_synthetic.{view.FORMATS[made_as][0]}"
+        result, content, made_as, made_plan, checks = task.result
+        kind = "augmented" if made_plan.augment else "synthetic"
+        file_name = f"{base_name}_{kind}.{view.FORMATS[made_as][0]}"
         if not task.handled:  # keep a copy of each export in the project, once
             task.handled = True
+            state.add_shape_checks(trained.model_id, checks)
             state.save(lambda ws, project: ws.add_export(project, trained.model_id, file_name, content,
-                                                         len(result.frame), result.copies_removed))
-        view.result_panel(result, content, made_as, file_name, trained.model.schema_)
+                                                         len(result.frame), result.copies_removed, checks))
+        view.result_panel(result, content, made_as, file_name, result.schema or trained.model.schema_)
+        shape.before_after(result, made_plan, real, trained.model.schema_)
+        if checks:
+            shape.check_summary(checks)
+            st.page_link("pages/evaluate.py", label="See it on the Evaluate step", icon=":material/fact_check:")
 
 st.divider()
 st.markdown("#### Report and model")

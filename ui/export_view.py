@@ -6,9 +6,10 @@ import time
 
 import streamlit as st
 
+from evaluation.conditional import conditional_check
 from models.base import Generator, ModelError
 from models.jobs import TrainedModel
-from models.synthesis import synthesize
+from models.shaping import OutputPlan, make_output, shaped_parts
 from models.training import TrainingReport
 from tabular.export import as_written, export_file
 from tabular.formula_guard import note as protection_note
@@ -25,16 +26,25 @@ def real_rows_for(trained, dataset):
     return dataset.typed_as(trained.model.schema_)
 
 
-def export_work(trained, rows: int, seed: int, file_format: str, real, drop_copies: bool, protect: bool = True):
-    """The worker's body: generate in chunks, filter, and write the file's bytes (formulas neutralised if asked)."""
+def export_work(trained, plan: OutputPlan, seed: int, file_format: str, real, drop_copies: bool,
+                protect: bool = True, unseen=None):
+    """The worker's body: make the rows the plan asks for in chunks, filter, check a shaped export against the
+    real rows like it (``unseen`` ones where enough), and write the file's bytes (formulas neutralised if asked).
+
+    Returns (result, file bytes, format, plan, checks as dicts)."""
     def work(progress):
-        result = synthesize(trained.model, rows, seed=seed, real=real, drop_copies=drop_copies,
-                            on_progress=lambda made, want: progress(0.9 * made / max(want, 1),
-                                                                    f"{made:,} of {want:,} rows made"))
+        result = make_output(trained.model, plan, seed=seed, real=real, drop_copies=drop_copies,
+                             on_progress=lambda made, want: progress(0.85 * made / max(want, 1),
+                                                                     f"{made:,} of {want:,} rows made"))
+        checks = []
+        if plan.shaped and real is not None:
+            progress(0.87, "Comparing the rows with real rows like them")
+            checks = [conditional_check(rows, asked, trained.model.schema_, unseen if unseen is not None else real,
+                                        real).to_dict() for rows, asked in shaped_parts(result, plan)]
         progress(0.92, f"Writing the {file_format} file")
-        schema = trained.model.schema_
+        schema = result.schema or trained.model.schema_
         content, result.protected_cells = export_file(result.frame, schema, file_format, protect)
-        return result, content, file_format
+        return result, content, file_format, plan, checks
     return work
 
 

@@ -18,6 +18,7 @@ EVALUATIONS = "evaluations"  # dict model_id -> evaluation.scorecard.Evaluation
 CHART_DATA = "chart_data"  # dict model_id -> (real sample, synthetic sample) behind the Evaluate charts
 EVAL_TASK = "eval_task"  # ui.tasks.BackgroundTask scoring a model
 EXPORT_TASK = "export_task"  # ui.tasks.BackgroundTask generating rows for download
+SHAPE_CHECKS = "shape_checks"  # dict model_id -> shaped exports' checks (evaluation.conditional, as dicts), newest first
 PROJECT = "project"  # id of the open project in the workspace (None: not saved)
 KEEP_DATA = "keep_data"  # the user agreed to store the original table in the workspace
 NOTICE = "notice"  # one-off message shown on the next run
@@ -36,13 +37,14 @@ _DEFAULTS: dict[str, Any] = {
     CHART_DATA: None,
     EVAL_TASK: None,
     EXPORT_TASK: None,
+    SHAPE_CHECKS: None,
     PROJECT: None,
     KEEP_DATA: False,
     NOTICE: None,
     PRIVACY_EFFECTS: None,
     USER: None,
 }
-_PER_PROJECT = (TRAIN_JOB, MODEL, MODELS, EVALUATIONS, CHART_DATA, EVAL_TASK, EXPORT_TASK)
+_PER_PROJECT = (TRAIN_JOB, MODEL, MODELS, EVALUATIONS, CHART_DATA, EVAL_TASK, EXPORT_TASK, SHAPE_CHECKS)
 
 
 def init() -> None:
@@ -93,6 +95,7 @@ def open_project(project_id: str) -> list[str]:
     st.session_state[MODELS] = {m.model_id: m for m in opened.models}
     st.session_state[MODEL] = opened.models[-1] if opened.models else None
     st.session_state[EVALUATIONS] = dict(opened.evaluations)
+    st.session_state[SHAPE_CHECKS] = dict(opened.shape_checks)
     bump_profile()
     return opened.problems
 
@@ -119,6 +122,16 @@ def models() -> dict:
 
 def evaluations() -> dict:
     return st.session_state.get(EVALUATIONS) or {}
+
+
+def shape_checks(model_id: str) -> list[dict]:
+    """The checks of a model's shaped exports in this project, newest first."""
+    return (st.session_state.get(SHAPE_CHECKS) or {}).get(model_id, [])
+
+
+def add_shape_checks(model_id: str, checks: list[dict]) -> None:
+    known = st.session_state.get(SHAPE_CHECKS) or {}
+    st.session_state[SHAPE_CHECKS] = {**known, model_id: checks + known.get(model_id, [])}
 
 
 def use_model(trained) -> None:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from models.base import ModelError
 from models.compute import TRAINING_SLOTS, training_threads, worker_thread_limit
+from tabular.conditions import ConditionError
 
 Progress = Callable[[float, str], None]  # (fraction done 0..1, what is happening now)
 TASK_SLOTS = max(1, int(os.environ.get("SDS_MAX_TASKS", str(TRAINING_SLOTS))))  # evaluations/exports at once
@@ -92,7 +93,7 @@ class BackgroundTask:
             with worker_thread_limit(self._threads):
                 self.result = self._work(self._progress)
             self.state = "done"
-        except ModelError as exc:
+        except (ModelError, ConditionError) as exc:  # said for the user already
             self.error, self.state = str(exc), "failed"
         except Exception as exc:  # shown in plain words instead of killing the thread silently
             self.error, self.state = f"{self.label} failed unexpectedly ({type(exc).__name__}: {exc}).", "failed"

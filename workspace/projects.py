@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS evaluations (
     model TEXT PRIMARY KEY REFERENCES models(id) ON DELETE CASCADE, created REAL NOT NULL, scores TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS exports (
     id INTEGER PRIMARY KEY AUTOINCREMENT, project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-    model TEXT, created REAL NOT NULL, file TEXT NOT NULL, rows INTEGER, copies_removed INTEGER);
+    model TEXT, created REAL NOT NULL, file TEXT NOT NULL, rows INTEGER, copies_removed INTEGER, shape TEXT);
 CREATE TABLE IF NOT EXISTS trainings (
     id TEXT PRIMARY KEY, project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     request TEXT NOT NULL, schema TEXT NOT NULL, state TEXT NOT NULL, started REAL NOT NULL, updated REAL NOT NULL,
@@ -70,6 +70,7 @@ class OpenedProject:
     models: list[TrainedModel] = field(default_factory=list)  # oldest first
     evaluations: dict[str, Evaluation] = field(default_factory=dict)  # by model id
     problems: list[str] = field(default_factory=list)  # files that could not be read back
+    shape_checks: dict[str, list[dict]] = field(default_factory=dict)  # by model id: shaped exports' checks, newest first
 
 
 def default_root() -> Path:
@@ -96,6 +97,8 @@ class Workspace:
         self.root.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db, db:
             db.executescript(SCHEMA)
+            if "shape" not in {row[1] for row in db.execute("PRAGMA table_info(exports)")}:  # older workspaces
+                db.execute("ALTER TABLE exports ADD COLUMN shape TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.root / "catalogue.sqlite3", timeout=10)
@@ -170,14 +173,15 @@ class Workspace:
                        (model_id, time.time(), json.dumps(evaluation.to_dict())))
 
     def add_export(self, project_id: str, model_id: str | None, file_name: str, content: bytes, rows: int,
-                   copies_removed: int) -> Path:
-        """Keep a copy of a downloaded export in the project folder."""
+                   copies_removed: int, shape: list[dict] | None = None) -> Path:
+        """Keep a copy of a downloaded export in the project folder, with the checks of a shaped export."""
         path = self._folder(project_id) / "exports" / file_name
         path.write_bytes(content)
         with closing(self._connect()) as db, db:
-            db.execute("INSERT INTO exports (project, model, created, file, rows, copies_removed) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
-                       (project_id, model_id, time.time(), file_name, rows, copies_removed))
+            db.execute("INSERT INTO exports (project, model, created, file, rows, copies_removed, shape) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (project_id, model_id, time.time(), file_name, rows, copies_removed,
+                        json.dumps(shape) if shape else None))
         self._update(project_id)
         return path
 
@@ -219,6 +223,8 @@ class Workspace:
                                     "ORDER BY created", (project_id,)).fetchall()
             scores = dict(db.execute("SELECT e.model, e.scores FROM evaluations e JOIN models m ON m.id = e.model "
                                      "WHERE m.project = ?", (project_id,)).fetchall())
+            shapes = db.execute("SELECT model, shape FROM exports WHERE project = ? AND shape IS NOT NULL "
+                                "ORDER BY created DESC", (project_id,)).fetchall()
         from evaluation.scorecard import Evaluation
 
         schema = TableSchema.from_json(schema_json)
@@ -232,6 +238,8 @@ class Workspace:
                 opened.models.append(trained)
                 if model_id in scores:
                     opened.evaluations[model_id] = Evaluation.from_dict(json.loads(scores[model_id]))
+        for model_id, shape in shapes:
+            opened.shape_checks.setdefault(model_id, []).extend(json.loads(shape))
         return opened
 
     @staticmethod
