@@ -198,3 +198,24 @@ def test_unexpected_errors_print_no_traceback(monkeypatch, capsys):
     assert cli.main(["generators"]) == 1
     err = capsys.readouterr().err
     assert "Something unexpected went wrong" in err and "RuntimeError: boom" in err
+
+
+def test_generate_and_sample_with_conditions(tmp_path):
+    import pandas as pd
+
+    out, model = tmp_path / "out.csv", tmp_path / "m.pt"
+    made = run_cli("generate", "assets/samples/customers.csv", "--generator", "copula", "--rows", "400", "--out",
+                   str(out), "--where", "contract=Two year", "--where", "monthly_charges>60", "--balance", "churn",
+                   "--save-model", str(model))
+    assert made.returncode == 0, made.stderr
+    assert "with contract = Two year and monthly_charges > 60 and mix of churn" in made.stderr
+    rows = pd.read_csv(out)
+    assert len(rows) == 400 and (rows["contract"] == "Two year").all() and (rows["monthly_charges"] > 60).all()
+    assert rows["churn"].value_counts().tolist() == [200, 200]
+    again = run_cli("sample", str(model), "--rows", "100", "--out", str(out), "--balance", "churn=Yes:30%,No:70%")
+    assert again.returncode == 0, again.stderr
+    assert (pd.read_csv(out)["churn"] == "Yes").sum() == 30
+    wrong = run_cli("sample", str(model), "--rows", "10", "--out", str(out), "--where", "contract=Two yeer")
+    assert wrong.returncode == 2 and "Did you mean 'Two year'" in wrong.stderr and "Traceback" not in wrong.stderr
+    early = run_cli("generate", "assets/samples/customers.csv", "--out", str(out), "--where", "contract>3")
+    assert early.returncode == 2 and "takes =" in early.stderr and "training" not in early.stderr

@@ -138,3 +138,19 @@ def test_large_draws_come_in_chunks_with_the_same_columns(mixed, monkeypatch):
     out = model.sample(200, seed=3)
     assert calls == [70, 70, 60] and len(out) == 200 and out.index.is_unique
     pd.testing.assert_frame_equal(out, model.sample(200, seed=3))
+
+
+def test_conditions_are_met_by_every_row(fitted, mixed):
+    """Fixed values, a range and a mix: every row meets them, whatever the generator's way of meeting them."""
+    from tabular.conditions import Conditions, parse_balance, parse_where
+
+    name, model, _ = fitted
+    schema = mixed.schema
+    asked = Conditions((parse_where("plan=pro", schema), parse_where("spend>=20", schema)),
+                       parse_balance("active=yes:0.25,no:0.75", schema))
+    out = model.sample(200, seed=4, conditions=asked)
+    assert len(out) == 200 and (out["plan"] == "pro").all() and (out["spend"] >= 20).all()
+    assert (out["active"] == True).sum() == 50  # noqa: E712 - the mix is met exactly
+    assert out["customer_id"].is_unique and (out["note"] == "fixed").all()  # the rest of the row as usual
+    again = model.sample(200, seed=4, conditions=asked)
+    pd.testing.assert_frame_equal(out, again)

@@ -86,7 +86,8 @@ def test_export_generates_and_offers_download(project):
     at = _finish(at, "export_task")
     assert not at.exception and not at.error
     assert any("Made **120** synthetic rows" in s.value for s in at.success)
-    result, content, made_as = at.session_state["export_task"].result
+    result, content, made_as, plan, checks = at.session_state["export_task"].result
+    assert not plan.shaped and checks == []
     assert made_as == "Parquet" and content[:4] == b"PAR1" and len(result.frame) == 120
     assert "note" in result.frame.columns and result.frame["customer_id"].is_unique
 
@@ -146,3 +147,46 @@ def test_leaderboard_compares_generators_and_switches_the_one_in_use(project):
     at.selectbox(key="eval_pick_model").set_value(first.model_id).run()
     assert at.session_state["model"].model_id == first.model_id
 
+
+
+def test_export_rebalances_with_the_mix_editor_and_evaluate_shows_the_check(project):
+    dataset, trained = project
+    at = _app("pages/export.py", dataset, trained)
+    at.radio(key="export_mode").set_value("rebalance").run()
+    assert at.selectbox(key="export_mix_column").value == "active"  # yes/no columns come first
+    at.button(key="export_mix_active_equal").click().run()
+    assert [n.value for n in at.number_input if n.key.startswith("export_mix_active_")] == [50, 50]
+    at.number_input(key="export_rows").set_value(200)
+    at.button(key="export_generate").click().run()
+    at = _finish(at, "export_task")
+    assert not at.exception and not at.error
+    result, _, _, plan, checks = at.session_state["export_task"].result
+    assert result.frame["active"].value_counts().tolist() == [100, 100]
+    assert [g["words"] for g in checks[0]["groups"]] == ["active = Yes", "active = No"]
+    assert any("the other columns match" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) >= 2  # the mix editor's chart and the before/after chart
+    at.switch_page("pages/evaluate.py").run()
+    at = _finish(at, "eval_task").run()
+    assert not at.exception
+    assert "Shaped exports (1)" in [t.label for t in at.tabs]
+    assert any("mix of active" in m.value for m in at.markdown)
+
+
+def test_export_rows_of_a_kind_and_a_plain_refusal(project):
+    dataset, trained = project
+    at = _app("pages/export.py", dataset, trained)
+    at.radio(key="export_mode").set_value("only").run()
+    at.selectbox(key="export_only_col_0").set_value("plan").run()
+    at.selectbox(key="export_only_0_val_plan").set_value("enterprise").run()
+    at.button(key="export_only_more").click().run()
+    at.selectbox(key="export_only_col_1").set_value("spend").run()
+    at.selectbox(key="export_only_1_op_spend").set_value("at least").run()
+    at.number_input(key="export_only_1_spend_at least").set_value(30.0).run()
+    at.number_input(key="export_rows").set_value(150)
+    at.button(key="export_generate").click().run()
+    at = _finish(at, "export_task")
+    assert not at.exception and not at.error
+    frame = at.session_state["export_task"].result[0].frame
+    assert len(frame) == 150 and (frame["plan"] == "enterprise").all() and (frame["spend"] >= 30).all()
+    at.radio(key="export_mode").set_value("augment").run()
+    assert any("contains your real rows" in w.value for w in at.warning)

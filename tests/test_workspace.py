@@ -94,3 +94,19 @@ def test_looking_for_checkpoints_creates_no_folders(tmp_path, mixed):
     ws.delete_project(project)
     ws.checkpoint_path(project, "abc").unlink(missing_ok=True)
     assert not (tmp_path / project).exists()
+
+
+def test_shaped_export_checks_come_back_and_old_catalogues_gain_the_column(tmp_path, mixed, trained):
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "catalogue.sqlite3")  # a workspace from before shaped exports
+    old.executescript("CREATE TABLE exports (id INTEGER PRIMARY KEY AUTOINCREMENT, project TEXT NOT NULL, "
+                      "model TEXT, created REAL NOT NULL, file TEXT NOT NULL, rows INTEGER, copies_removed INTEGER);")
+    old.close()
+    ws = Workspace(tmp_path)
+    project = ws.create_project(mixed)
+    ws.add_model(project, trained)
+    ws.add_export(project, trained.model_id, "plain.csv", b"a\n1\n", 1, 0)
+    check = {"request": "plan = pro", "judged_on": "all", "groups": []}
+    ws.add_export(project, trained.model_id, "shaped.csv", b"a\n1\n", 1, 0, [check])
+    assert ws.open_project(project).shape_checks == {trained.model_id: [check]}

@@ -187,8 +187,8 @@ def mix_editor(model, real: pd.DataFrame | None):
     cells = st.columns(min(len(values), 4))
     asked = []
     for i, value in enumerate(values):
-        asked.append(cells[i % len(cells)].number_input(
-            f"{_label(spec, value)} (%)", 0, 100, int(round(100 * real_share.get(value, 0))), step=5, key=keys[i]))
+        st.session_state.setdefault(keys[i], int(round(100 * real_share.get(value, 0))))  # starts at the real share
+        asked.append(cells[i % len(cells)].number_input(f"{_label(spec, value)} (%)", 0, 100, step=5, key=keys[i]))
     if len(codec.values) > len(values):
         st.caption(f"Only the {MAX_MIX_VALUES} most common values are listed; others are left out of the mix.")
     if sum(asked) <= 0:

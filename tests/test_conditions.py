@@ -1,0 +1,154 @@
+"""Conditional requests: reading them, checking rows, plain refusals, and meeting them (mix, shaping, checks)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.conditional import conditional_check
+from models import conditional, registry
+from models.shaping import FLAG_COLUMN, OutputPlan, make_output, shaped_parts
+from tabular.conditions import (
+    Condition,
+    ConditionError,
+    Conditions,
+    Mix,
+    check_request,
+    parse_balance,
+    parse_where,
+)
+
+
+@pytest.fixture(scope="module")
+def copula(mixed):
+    return registry.create("copula").fit(mixed.typed(), mixed.schema)
+
+
+def test_where_reads_each_kind(mixed):
+    schema = mixed.schema
+    assert parse_where("plan=pro", schema) == Condition("plan", "=", "pro")
+    assert parse_where(" spend >= 1,200.5 ", schema) == Condition("spend", ">=", 1200.5)
+    assert parse_where("visits<3", schema) == Condition("visits", "<", 3.0)
+    assert parse_where("joined>2023-06-01", schema) == Condition("joined", ">", pd.Timestamp("2023-06-01"))
+    assert parse_where("active=No", schema) == Condition("active", "=", False)
+    assert parse_where("PLAN=basic", schema).column == "plan"  # case of the column name does not matter
+
+
+@pytest.mark.parametrize("text, words", [
+    ("nosuch=1", "no column called 'nosuch'"), ("customer_id=C00001", "gets new made-up values"),
+    ("plan>3", "takes ="), ("spend=lots", "is not a number"), ("active=maybe", "is yes/no"),
+    ("plan", "write it as COLUMN=VALUE"), ("joined>soon", "is not a date"),
+])
+def test_where_refuses_in_plain_words(mixed, text, words):
+    with pytest.raises(ConditionError, match=words):
+        parse_where(text, mixed.schema)
+
+
+def test_balance_shares_percentages_and_equal(mixed):
+    schema = mixed.schema
+    mix = parse_balance("plan=basic:1,pro:50%,enterprise:0.5", schema)
+    assert mix == Mix("plan", (("basic", 0.5), ("pro", 0.25), ("enterprise", 0.25)))
+    equal = parse_balance("plan", schema, ["basic", "pro", "enterprise"])
+    assert [share for _, share in equal.shares] == pytest.approx([1 / 3] * 3)
+    with pytest.raises(ConditionError, match="listed twice"):
+        parse_balance("plan=pro:1,pro:2", schema)
+    with pytest.raises(ConditionError, match="share of 0"):
+        parse_balance("plan=pro:0", schema)
+    with pytest.raises(ConditionError, match="numbers or dates"):
+        parse_balance("spend=1:1", schema)
+
+
+def test_mix_counts_add_up_by_largest_remainder():
+    mix = Mix("c", (("a", 1 / 3), ("b", 1 / 3), ("c", 1 / 3)))
+    assert [n for _, n in mix.counts(100)] == [34, 33, 33]
+    assert sum(n for _, n in Mix("c", (("a", 0.999), ("b", 0.001))).counts(7)) == 7
+
+
+def test_met_checks_typed_rows_and_missing_never_meets(mixed):
+    frame = pd.DataFrame({"plan": pd.array(["pro", None, "basic"], dtype="string"),
+                          "spend": [10.0, np.nan, 30.0], "active": pd.array([True, None, False], dtype="boolean"),
+                          "joined": pd.to_datetime(["2023-01-01", None, "2024-01-01"])})
+    assert Conditions((Condition("plan", "=", "pro"),)).met(frame).tolist() == [True, False, False]
+    assert Conditions((Condition("spend", ">", 10.0),)).met(frame).tolist() == [False, False, True]
+    assert Conditions((Condition("active", "=", False),)).met(frame).tolist() == [False, False, True]
+    when = Conditions((Condition("joined", "<", pd.Timestamp("2023-06-01")),))
+    assert when.met(frame).tolist() == [True, False, False]
+
+
+def test_request_round_trips_and_contradictions_are_refused(mixed):
+    schema = mixed.schema
+    asked = Conditions((parse_where("joined>=2023-03-01", schema), parse_where("active=yes", schema)),
+                       parse_balance("plan=basic:1,pro:1", schema))
+    assert Conditions.from_dict(asked.to_dict(), schema) == asked
+    assert asked.words() == "joined ≥ 2023-03-01 and active = Yes and mix of plan: basic 50%, pro 50%"
+    with pytest.raises(ConditionError, match="both"):
+        check_request(Conditions((Condition("plan", "=", "pro"), Condition("plan", "=", "basic"))))
+    with pytest.raises(ConditionError, match="No value of 'spend'"):
+        check_request(Conditions((Condition("spend", ">", 50.0), Condition("spend", "<", 20.0))))
+    with pytest.raises(ConditionError, match="cannot also be mixed"):
+        check_request(Conditions((Condition("plan", "=", "pro"),), Mix("plan", (("pro", 1.0),))))
+
+
+def test_unseen_values_and_ranges_say_what_would_work(copula, mixed):
+    schema = mixed.schema
+    with pytest.raises(ConditionError, match="Did you mean 'enterprise'"):
+        copula.sample(10, conditions=Conditions((parse_where("plan=enterprize", schema),)))
+    with pytest.raises(ConditionError, match=r"The closest request it can meet is spend ≥ [\d.]+ \(the top 1% of rows\)"):
+        copula.sample(10, conditions=Conditions((parse_where("spend>100000", schema),)))
+    with pytest.raises(ConditionError, match="bottom 1%"):
+        copula.sample(10, conditions=Conditions((parse_where("joined<2001-01-01", schema),)))
+    with pytest.raises(ConditionError, match="holds one value only"):
+        copula.sample(10, conditions=Conditions((Condition("note", "=", "other"),)))
+
+
+def test_fixed_number_is_exact_and_rows_are_conditional(copula, mixed):
+    out = copula.sample(300, seed=1, conditions=Conditions((Condition("spend", "=", 25.5),)))
+    assert (out["spend"] == 25.5).all()
+    real = mixed.typed()
+    pro = copula.sample(400, seed=2, conditions=Conditions((Condition("plan", "=", "pro"),)))
+    assert pro["spend"].median() > real.loc[real["plan"] == "basic", "spend"].median()  # pro spends twice as much
+
+
+def test_a_case_too_rare_to_find_is_refused_with_the_rate(copula, mixed, monkeypatch):
+    monkeypatch.setattr(conditional, "MAX_DRAW_FACTOR", 2)
+    monkeypatch.setattr(conditional, "MIN_DRAWS", 200)
+    rare = Conditions((Condition("plan", "=", "enterprise"), Condition("spend", ">=", 60.0),
+                       Condition("visits", ">=", 8.0)))
+    with pytest.raises(ConditionError, match="too rare|Only about 1 in"):
+        copula.sample(500, seed=0, conditions=rare)
+
+
+def test_native_generators_are_listed():
+    names = conditional.native_generators()
+    assert {"autoregressive", "bayesnet", "copula", "diffusion", "gan", "rbm"} <= set(names)
+    assert "vae" not in names
+
+
+def test_shaped_outputs(copula, mixed):
+    real = mixed.typed()
+    asked = Conditions((Condition("plan", "=", "enterprise"),))
+    added = make_output(copula, OutputPlan(100, Conditions(), 30, asked), seed=0, real=real)
+    assert len(added.frame) == 130 and (added.frame["plan"].tail(30) == "enterprise").all()
+    assert "last 30 rows" in added.notes[-1]
+    augmented = make_output(copula, OutputPlan(0, Conditions(), 40, asked, augment=True), seed=0, real=real)
+    frame = augmented.frame
+    assert augmented.real_rows == len(real) and len(frame) == len(real) + 40
+    assert frame[FLAG_COLUMN].sum() == 40 and (frame.loc[frame[FLAG_COLUMN], "plan"] == "enterprise").all()
+    assert "contains your real rows" in augmented.notes[0] and augmented.schema.column(FLAG_COLUMN)
+    parts = shaped_parts(augmented, OutputPlan(0, Conditions(), 40, asked, augment=True))
+    assert len(parts) == 1 and len(parts[0][0]) == 40 and FLAG_COLUMN not in parts[0][0]
+    with pytest.raises(ConditionError, match="Say which rows to add"):
+        make_output(copula, OutputPlan(10, Conditions(), 5, Conditions()), real=real)
+    with pytest.raises(ConditionError, match="not loaded"):
+        make_output(copula, OutputPlan(0, Conditions(), 5, asked, augment=True))
+
+
+def test_conditional_check_per_mixed_value(copula, mixed):
+    real = mixed.typed()
+    asked = Conditions((), Mix("plan", (("basic", 0.5), ("pro", 0.5))))
+    rows = copula.sample(400, seed=3, conditions=asked)
+    check = conditional_check(rows, asked, copula.schema_, real.head(50), real)
+    assert check.judged_on == "all"  # 50 unseen rows hold too few of each plan
+    assert [g.words for g in check.groups] == ["plan = basic", "plan = pro"]
+    assert all(g.synthetic_rows == 200 and 0.5 < g.shapes <= 1 for g in check.groups)
+    assert "plan" not in {w["column"] for g in check.groups for w in g.worst}  # fixed: left out of the scores
+    assert type(check).from_dict(check.to_dict()) == check
