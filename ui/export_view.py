@@ -51,7 +51,12 @@ def export_work(trained, plan: OutputPlan, seed: int, file_format: str, real, dr
 def result_panel(result, content: bytes, file_format: str, file_name: str, schema) -> None:
     """What was made, a preview in the file's own formats, and the download."""
     frame = result.frame
-    st.success(f"Made **{len(frame):,}** synthetic rows with {frame.shape[1]} columns.", icon=":material/check_circle:")
+    if result.real_rows:
+        st.success(f"Made **{len(frame):,}** rows with {frame.shape[1]} columns: your {result.real_rows:,} real rows "
+                   f"and {len(frame) - result.real_rows:,} synthetic ones.", icon=":material/check_circle:")
+    else:
+        st.success(f"Made **{len(frame):,}** synthetic rows with {frame.shape[1]} columns.",
+                   icon=":material/check_circle:")
     if result.copies_removed:
         st.info(f"Removed **{result.copies_removed:,}** synthetic rows identical to a real row and drew new ones in "
                 "their place.", icon=":material/shield:")

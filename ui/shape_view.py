@@ -50,8 +50,9 @@ def output_plan(model, rows: int, real: pd.DataFrame | None) -> OutputPlan | Non
         mix = mix_editor(model, real)
         return OutputPlan(rows, Conditions((), mix)) if mix else None
     where = conditions_editor(model, f"export_{mode}")
-    extra = st.number_input("Rows to add", 1, 1_000_000, _suggested_extra(where, real) if mode == "augment" else 500,
-                            step=100, key=f"export_{mode}_rows",
+    suggested = _suggested_extra(where, real) if mode == "augment" else 500
+    extra = st.number_input("Rows to add", 1, 1_000_000, suggested, step=100,
+                            key=f"export_{mode}_rows_{abs(hash(where)) % 10**8}",  # a new case, a new suggestion
                             help="For augmentation the suggestion is the number that evens the case out with "
                                  "the most common value of its column.")
     if mode == "augment":
@@ -103,7 +104,8 @@ def _rule(model, name: str, left, right, key: str, first: bool) -> list[Conditio
         left.selectbox("Rule", ["is"], key=f"{key}_op_cat", label_visibility=shown, disabled=True)
         values = value_choices(codec)
         label = {v: _label(spec, v) for v in values}
-        value = right.selectbox("Value", values, format_func=label.get, key=f"{key}_val_{name}",
+        rarest = max(len([v for v in values if v not in codec.rare]) - 1, 0)  # the case people usually want more of
+        value = right.selectbox("Value", values, index=rarest, format_func=label.get, key=f"{key}_val_{name}",
                                 label_visibility=shown)
         return [Condition(name, "=", _typed(spec, value))]
     op = left.selectbox("Rule", ["between", "at least", "at most", "exactly"], key=f"{key}_op_{name}",
