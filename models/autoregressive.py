@@ -12,6 +12,7 @@ of held-out rows keep it from memorising the training rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,6 +23,9 @@ from models.compute import autocast
 from models.minibatch import MinibatchGenerator, RowsOf
 from models.nets import ResidualBlock
 from tabular.representations import TokenLayout, Tokens, TokenTable
+
+if TYPE_CHECKING:
+    from models.conditional import Evidence, TokenEvidence
 
 
 @dataclass
@@ -111,6 +115,7 @@ class AutoregressiveGenerator(MinibatchGenerator):
     Config = AutoregressiveConfig
     supports_dp = True
     sample_chunk = 4096  # one network pass per column (or step) over these rows: keeps memory flat
+    native_conditions = "fixes the asked columns first"
 
     @property
     def representation(self) -> Tokens:  # the number of bins is a setting
@@ -183,25 +188,63 @@ class AutoregressiveGenerator(MinibatchGenerator):
     # ----- sampling ---------------------------------------------------------------------------------------
     @torch.no_grad()
     def _sample(self, n: int, generator: torch.Generator) -> TokenTable:
+        return self._draw(n, generator, {})
+
+    @torch.no_grad()
+    def _sample_given(self, n: int, generator: torch.Generator, evidence: Evidence) -> TokenTable:
+        """Rows whose conditioned columns come first in their order: a column with one allowed token is known
+        from the start, one with several is drawn first among them (a half-covered bin counting half), and
+        its number sits inside the asked part of the bin; the other columns then follow the network's
+        distribution given those, as in ``_sample``. Exact (as far as the network is) for fixed values and a
+        range on one column; with ranges on several, each is drawn given those before it only."""
+        return self._draw(n, generator, evidence.tokens(self.layout_))
+
+    def _draw(self, n: int, generator: torch.Generator, given: dict[int, TokenEvidence]) -> TokenTable:
+        """Fill the columns one at a time in a random order per group of rows, conditioned columns first."""
         self.net_.eval()
-        columns = len(self.layout_.vocab)
-        groups = max(1, -(-n // self.config.order_group))
-        group_of_row = torch.arange(n) * groups // max(n, 1)  # consecutive rows share an order
-        orders = torch.rand(groups, columns, generator=generator).argsort(1)
+        columns, bins = len(self.layout_.vocab), self.layout_.bins
+        fixed = {j: int(np.flatnonzero(e.allowed)[0]) for j, e in given.items() if e.allowed.sum() == 1}
+        group_of_row, orders = self._orders(n, generator, given, fixed)
         tokens = torch.zeros(n, columns, dtype=torch.long)
         known = torch.zeros(n, columns, dtype=torch.bool)
         within = torch.rand(n, columns, generator=generator)
-        scores = _bin_scores(tokens, within, self.layout_.bins)
-        for step in range(columns):
+        for column, token in fixed.items():
+            self._place(tokens, known, within, torch.arange(n), column, torch.full((n,), token), given)
+        scores = _bin_scores(tokens, within, bins)
+        for step in range(len(fixed), columns):
             with autocast(self.device_):
                 hidden = self.net_.hidden(tokens.to(self.device_), known.to(self.device_), scores.to(self.device_))
             column_of_row = orders[group_of_row, step]
             for column in column_of_row.unique().tolist():
                 rows = (column_of_row == column).nonzero().squeeze(1)
                 logits = self.net_.column_logits(hidden[rows.to(self.device_)], column).cpu()
-                tokens[rows, column] = torch.multinomial(F.softmax(logits, dim=1), 1, generator=generator).squeeze(1)
-                known[rows, column] = True
-                scores[rows, column] = _bin_scores(tokens[rows, column], within[rows, column], self.layout_.bins)
+                if column in given:
+                    logits = logits + torch.from_numpy(given[column].bias).float()
+                drawn = torch.multinomial(F.softmax(logits, dim=1), 1, generator=generator).squeeze(1)
+                self._place(tokens, known, within, rows, column, drawn, given)
+                scores[rows, column] = _bin_scores(tokens[rows, column], within[rows, column], bins)
         binned = torch.tensor(self.layout_.binned).expand(n, columns)
-        within = torch.where(binned & (tokens < self.layout_.bins), within, torch.nan)
+        within = torch.where(binned & (tokens < bins), within, torch.nan)
         return TokenTable(tokens.numpy(), within.numpy())
+
+    def _orders(self, n: int, generator: torch.Generator, given: dict[int, TokenEvidence],
+                fixed: dict[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each row's group and each group's column order: fixed columns, then other conditioned ones, then the
+        rest, each part in random order (consecutive rows share an order)."""
+        columns = len(self.layout_.vocab)
+        groups = max(1, -(-n // self.config.order_group))
+        group_of_row = torch.arange(n) * groups // max(n, 1)
+        first = torch.zeros(columns)
+        first[list(given)] = 1.0
+        first[list(fixed)] = 2.0
+        return group_of_row, (torch.rand(groups, columns, generator=generator) - first).argsort(1)
+
+    @staticmethod
+    def _place(tokens: torch.Tensor, known: torch.Tensor, within: torch.Tensor, rows: torch.Tensor, column: int,
+               drawn: torch.Tensor, given: dict[int, TokenEvidence]) -> None:
+        """Record drawn tokens; a conditioned number moves inside the asked part of its bin."""
+        tokens[rows, column] = drawn
+        known[rows, column] = True
+        if column in given:
+            inside = given[column].inside(drawn.numpy(), within[rows, column].double().numpy())
+            within[rows, column] = torch.from_numpy(inside).float()

@@ -4,7 +4,8 @@ Columns are read as tokens (categories as their slot, numbers and dates as quant
 token). A greedy search (``models.bn_structure``) places the columns one at a time, each with up to
 ``max_parents`` parents among the columns placed before it, and each column gets a smoothed table of
 P(column | parents). Sampling fills the columns in that order, all rows at once per column; numbers and
-dates are then drawn inside their bin by the representation's decoding.
+dates are then drawn inside their bin by the representation's decoding. Asked values (conditions) are
+evidence: rows are exact draws from the network given them (``_sample_given``).
 
 Under differential privacy it follows PrivBayes (Zhang et al., 2017): parents are chosen with the
 exponential mechanism, and every table is released as noisy counts (Gaussian mechanism: one row adds one
@@ -17,7 +18,9 @@ The row count is treated as public, as the ledger's delta already is.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -32,11 +35,25 @@ from models.bn_structure import (
     family_index,
     g_sensitivity,
 )
-from models.bn_tables import Likelihood, conditional, draw, edge_strengths, flat_cumulative, noisy
+from models.bn_tables import (
+    Likelihood,
+    ancestors,
+    conditional,
+    draw,
+    edge_strengths,
+    flat_cumulative,
+    joint_table,
+    noisy,
+)
+from models.conditional import token_within
 from models.training import TrainingSession
 from tabular.representations import Tokens, TokenTable
 
+if TYPE_CHECKING:
+    from models.conditional import Evidence, TokenEvidence
+
 BUDGET_MARGIN = 0.999  # share of the remaining privacy (as zCDP) planned for, against rounding
+EXACT_CELLS = 1 << 20  # conditional sampling draws the asked columns' ancestors jointly up to this many cells
 
 
 @dataclass
@@ -71,6 +88,7 @@ class BayesNetGenerator(Generator):
     name = "bayesnet"
     Config = BayesNetConfig
     supports_dp = True
+    native_conditions = "uses the asked values as evidence"
 
     @property
     def representation(self) -> Tokens:  # fewer bins under differential privacy
@@ -189,14 +207,69 @@ class BayesNetGenerator(Generator):
 
     # ----- sampling, saving -------------------------------------------------------------------------------
     def _sample(self, n: int, generator: torch.Generator) -> TokenTable:
+        tokens, uniform = self._blank(n, generator)
+        self._forward(tokens, uniform, {})
+        return TokenTable(tokens, None)
+
+    def _sample_given(self, n: int, generator: torch.Generator, evidence: Evidence) -> TokenTable:
+        """Exact draws from the network given the evidence (a half-covered bin counting half).
+
+        The asked columns and their ancestors are drawn from their joint distribution given the evidence
+        when that table is small (at most ``EXACT_CELLS`` cells), the other columns then in the network's
+        order: every row meets the request. Otherwise by likelihood weighting with rejection: columns drawn
+        in order, a conditioned one only among its allowed tokens (its probabilities times each bin's share
+        of the asked range, renormalised); a row's weight is the product over conditioned columns of the
+        probability its parents gave the allowed tokens, and it is kept with probability weight / largest
+        possible weight (the product of each conditioned column's largest allowed probability over its
+        parent configurations), so the kept rows are draws from the conditional distribution. Only kept
+        rows are returned (the caller draws again).
+        """
+        given = evidence.tokens(self.representation.layout(self.encoder_))
+        tokens, uniform = self._blank(n, generator)
+        extra = torch.rand(n, 1 + len(self.vocab_), generator=generator, dtype=torch.float64).numpy()
+        closed = ancestors(given, self.parents_)
+        if math.prod(int(self.vocab_[c]) for c in closed) <= EXACT_CELLS:
+            tokens[:, closed] = self._posterior(closed, given, extra[:, 0])
+            self._forward(tokens, uniform, {}, skip=set(closed))
+            keep = np.ones(n, dtype=bool)
+        else:
+            weight, largest = self._forward(tokens, uniform, given)
+            keep = extra[:, 0] * largest < weight
+        return TokenTable(tokens[keep], token_within(tokens[keep], given, extra[keep, 1:]))
+
+    def _blank(self, n: int, generator: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of tokens to fill, and one uniform draw per cell."""
         columns = len(self.vocab_)
         uniform = torch.rand(n, columns, generator=generator, dtype=torch.float64).numpy()
-        tokens = np.zeros((n, columns), dtype=np.int64)
+        return np.zeros((n, columns), dtype=np.int64), uniform
+
+    def _forward(self, tokens: np.ndarray, uniform: np.ndarray, given: dict[int, TokenEvidence],
+                 skip: Collection[int] = ()) -> tuple[np.ndarray, float]:
+        """Fill the columns (but ``skip``) in the network's order, conditioned ones among their allowed tokens;
+        returns each row's likelihood weight and the largest weight a row can get."""
+        weight, largest = np.ones(len(tokens)), 1.0
         placed = set(self.order_)
-        for column in self.order_ + [c for c in range(columns) if c not in placed]:
+        for column in self.order_ + [c for c in range(len(self.vocab_)) if c not in placed]:
+            if column in skip:
+                continue
             index = family_index(tokens, self.parents_[column], self.vocab_)
-            tokens[:, column] = draw(self._cumulative(column), index, int(self.vocab_[column]), uniform[:, column])
-        return TokenTable(tokens, None)
+            flat = self._cumulative(column)
+            if column in given:
+                allowed = self.tables_[column] * np.exp(given[column].bias)  # [parent configurations, tokens]
+                mass = allowed.sum(1)
+                weight, largest = weight * mass[index], largest * float(mass.max())
+                flat = flat_cumulative(allowed)
+            tokens[:, column] = draw(flat, index, int(self.vocab_[column]), uniform[:, column])
+        return weight, largest
+
+    def _posterior(self, closed: list[int], given: dict[int, TokenEvidence], uniform: np.ndarray) -> np.ndarray:
+        """Tokens [rows, closed] drawn from the joint of ``closed`` (columns with all their ancestors) given
+        the evidence."""
+        weights = {c: np.exp(evidence.bias) for c, evidence in given.items()}
+        joint = joint_table(closed, self.tables_, self.parents_, self.vocab_, weights)
+        cumulative = np.cumsum(joint.ravel())
+        cell = np.searchsorted(cumulative, uniform * cumulative[-1], side="right")
+        return np.column_stack(np.unravel_index(np.minimum(cell, cumulative.size - 1), joint.shape))
 
     def _cumulative(self, column: int) -> np.ndarray:
         if column not in self._flat:

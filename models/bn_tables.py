@@ -68,3 +68,35 @@ class Likelihood:
     @property
     def total(self) -> float:
         return float(self.per_column.sum())
+
+
+def ancestors(columns, parents: list[list[int]]) -> list[int]:
+    """The columns and every column they descend from (each parent's parents too), sorted."""
+    seen: set[int] = set()
+    stack = list(columns)
+    while stack:
+        column = stack.pop()
+        if column not in seen:
+            seen.add(column)
+            stack.extend(parents[column])
+    return sorted(seen)
+
+
+def joint_table(columns: list[int], tables: list[np.ndarray], parents: list[list[int]], vocab: np.ndarray,
+                weights: dict[int, np.ndarray]) -> np.ndarray:
+    """P(columns) [vocab of each column], times ``weights`` [tokens] of some of them.
+
+    ``columns`` must hold every parent of each of its columns (as ``ancestors`` gives), so the product of
+    their tables is their joint distribution (the columns outside sum out to 1).
+    """
+    axis = {c: i for i, c in enumerate(columns)}
+    joint = np.ones([int(vocab[c]) for c in columns])
+    for column in columns:
+        family = parents[column] + [column]
+        table = tables[column] * weights.get(column, 1.0)  # [parent configurations, tokens]
+        shaped = table.reshape([int(vocab[f]) for f in family]).transpose(np.argsort([axis[f] for f in family]))
+        shape = [1] * len(columns)
+        for f in family:
+            shape[axis[f]] = int(vocab[f])
+        joint *= shaped.reshape(shape)
+    return joint

@@ -46,6 +46,24 @@ class TokenEvidence:
     low: np.ndarray  # float [vocab]
     high: np.ndarray  # float [vocab]
 
+    @property
+    def bias(self) -> np.ndarray:
+        """What to add to a column's logits (or log-probabilities): ``log_weight`` where allowed, else -inf."""
+        return np.where(self.allowed, self.log_weight, -np.inf)
+
+    def inside(self, tokens: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """Where in its bin each value sits: ``uniform`` (0..1) spread over the asked part of the token's bin."""
+        return self.low[tokens] + uniform * (self.high[tokens] - self.low[tokens])
+
+
+def token_within(tokens: np.ndarray, given: dict[int, TokenEvidence], uniform: np.ndarray) -> np.ndarray:
+    """``TokenTable.within`` for rows meeting ``given``: conditioned columns inside the asked part of their bin,
+    NaN elsewhere (drawn anywhere in the bin when decoding)."""
+    within = np.full(tokens.shape, np.nan)
+    for j, evidence in given.items():
+        within[:, j] = evidence.inside(tokens[:, j], uniform[:, j])
+    return within
+
 
 class Evidence:
     """A request in the encoder's terms: allowed slots per category column, allowed positions per number."""

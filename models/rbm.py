@@ -1,18 +1,27 @@
-"""Restricted Boltzmann machine over column tokens, trained by persistent contrastive divergence."""
+"""Restricted Boltzmann machine over column tokens, trained by persistent contrastive divergence.
+
+Asked values (conditions) are met by clamped Gibbs sampling: the asked columns are only drawn among the
+allowed tokens, so the chains sample the model given them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from models.base import Generator
+from models.conditional import token_within
 from models.minibatch import advance, one_cycle
 from models.training import TrainingSession
 from tabular.representations import Tokens, TokenTable
+
+if TYPE_CHECKING:
+    from models.conditional import Evidence
 
 
 @dataclass
@@ -74,12 +83,14 @@ class _RBMNet(nn.Module):
         return [(cols, torch.log_softmax(logits[:, index], dim=-1)) for cols, index in self.groups]
 
     def draw_tokens(self, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """One token per column from its softmax group (so exactly one active unit per column)."""
+        """One token per column from its softmax group (so exactly one active unit per column); a token of
+        probability 0 (a logit of -inf) is never drawn."""
         u = _uniform((len(logits), self.columns), generator, logits.device)
         tokens = torch.empty(len(logits), self.columns, dtype=torch.long, device=logits.device)
         for cols, log_p in self.log_probs(logits):
             cdf = log_p.exp().cumsum(-1)
-            tokens[:, cols] = (cdf < u[:, cols, None]).sum(-1).clamp(max=log_p.shape[-1] - 1)
+            below = cdf <= u[:, cols, None] * cdf[..., -1:]  # scaled by the total: rounding cannot overshoot
+            tokens[:, cols] = below.sum(-1).clamp(max=log_p.shape[-1] - 1)
         return tokens
 
     def draw_hidden(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -87,10 +98,13 @@ class _RBMNet(nn.Module):
         return (_uniform(tuple(p.shape), generator, p.device) < p).float()
 
     @torch.no_grad()
-    def gibbs(self, tokens: torch.Tensor, steps: int, generator: torch.Generator) -> torch.Tensor:
-        """``steps`` rounds of v -> h -> v."""
+    def gibbs(self, tokens: torch.Tensor, steps: int, generator: torch.Generator,
+              bias: torch.Tensor | None = None) -> torch.Tensor:
+        """``steps`` rounds of v -> h -> v; ``bias`` (per visible unit, -inf: never drawn) is added to the
+        visible logits, which samples the model reweighted by it (clamped columns)."""
         for _ in range(steps):
-            tokens = self.draw_tokens(self.visible_logits(self.draw_hidden(tokens, generator)), generator)
+            logits = self.visible_logits(self.draw_hidden(tokens, generator))
+            tokens = self.draw_tokens(logits if bias is None else logits + bias, generator)
         return tokens
 
     @torch.no_grad()
@@ -112,6 +126,7 @@ class RBMGenerator(Generator):
     name = "rbm"
     Config = RBMConfig
     sample_chunk = 10_000  # rows per Gibbs run: bounds the [rows, tokens] logits in memory
+    native_conditions = "holds the asked columns fixed while it samples"
 
     @property
     def representation(self) -> Tokens:  # the number of bins is a setting
@@ -202,3 +217,32 @@ class RBMGenerator(Generator):
         pick = torch.randint(len(pool), (n,), generator=generator, device=generator.device).to(pool.device)
         tokens = self.average_.gibbs(pool[pick], self.config.burn_in, generator)
         return TokenTable(tokens.cpu().numpy(), None)
+
+    @torch.no_grad()
+    def _sample_given(self, n: int, generator: torch.Generator, evidence: Evidence) -> TokenTable:
+        """Clamped Gibbs sampling: conditioned columns are only ever drawn among their allowed tokens (a
+        half-covered bin counting half), so the chains sample the model given the evidence (exact in the
+        limit of many steps). They start from persistent chains that meet it where there are any, with
+        allowed tokens put in the conditioned columns of the others."""
+        given = evidence.tokens(self.representation.layout(self.encoder_))
+        bias = torch.zeros(len(self.net_.shares), dtype=torch.float64)
+        for j, column in given.items():
+            start = int(self.net_.offsets[j])
+            bias[start:start + len(column.allowed)] = torch.from_numpy(column.bias)
+        bias = bias.float().to(self.device_)
+        tokens = self.average_.gibbs(self._clamped_starts(n, generator, bias), self.config.burn_in, generator, bias)
+        tokens = tokens.cpu().numpy()
+        uniform = torch.rand(tokens.shape, generator=generator, dtype=torch.float64).numpy()
+        return TokenTable(tokens, token_within(tokens, given, uniform))
+
+    def _clamped_starts(self, n: int, generator: torch.Generator, bias: torch.Tensor) -> torch.Tensor:
+        """Starting rows meeting the evidence: persistent chains that do (all of them if none does), their
+        conditioned columns redrawn among the allowed tokens from the column shares where they do not."""
+        net = self.net_
+        pool = net.chains
+        meets = (bias[pool + net.offsets] > float("-inf")).all(1)
+        pool = pool[meets] if meets.any() else pool
+        pick = torch.randint(len(pool), (n,), generator=generator, device=generator.device).to(pool.device)
+        fresh = net.draw_tokens((net.shares.log() + bias).expand(n, -1), generator)
+        starts = pool[pick]
+        return torch.where(bias[starts + net.offsets] > float("-inf"), starts, fresh)
