@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -15,6 +16,9 @@ from models.nets import MLP, Residual, SpanIndex
 from models.private_training import PrivateTrainer, private_trainer
 from models.training import TrainingSession
 from tabular.encoding import Span, TableEncoder
+
+if TYPE_CHECKING:
+    from models.conditional import Evidence
 
 
 @dataclass
@@ -151,6 +155,7 @@ class ConditionalGAN(Generator):
     name = "gan"
     Config = GANConfig
     supports_dp = True
+    native_conditions = "asks its generator for the category (condition vector)"
 
     def _build(self, extra: dict) -> None:
         cfg, dim, cond = self.config, int(extra["dim"]), int(extra["cond"])
@@ -306,12 +311,34 @@ class ConditionalGAN(Generator):
 
     @torch.no_grad()
     def _sample(self, n: int, generator: torch.Generator) -> np.ndarray:
+        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+        return self._draw(self._conditions().for_sampling(n, rng), generator)
+
+    @torch.no_grad()
+    def _sample_given(self, n: int, generator: torch.Generator, evidence: Evidence) -> np.ndarray:
+        """Rows from a generator asked for the requested category: when a request fixes a category of a column
+        the generator is conditioned on (the rarest in training, if it fixes several), every row's condition
+        vector selects it. The generator was trained to honour its condition, so most rows have it; the caller
+        keeps those that do. Ranges and other columns get nothing native (the caller draws and keeps)."""
+        sampler = self._conditions()
+        columns = {span.column: j for j, span in enumerate(sampler.spans)}
+        asked = [(sampler.probs[columns[c], slot], columns[c], slot)
+                 for c, slot in evidence.fixed_slots().items() if c in columns]
+        if not asked:
+            return self._sample(n, generator)
+        _, column, slot = min(asked)
+        return self._draw(sampler._vector(np.full(n, column), np.full(n, slot)), generator)
+
+    def _draw(self, cond: np.ndarray, generator: torch.Generator) -> np.ndarray:
+        """One row per condition vector, categories drawn from the generator's output."""
         self.generator_net_.eval()
+        return self.spans_.draw(self._raw(torch.from_numpy(cond).to(self.device_), generator), None, generator)
+
+    def _conditions(self) -> ConditionSampler:
+        """The conditions seen in training (rebuilt from the checkpoint for a loaded model)."""
         if not hasattr(self, "sampler_"):
             self.sampler_ = _LoadedConditions(self.encoder_.spans_, self.condition_probs_)
-        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-        cond = torch.from_numpy(self.sampler_.for_sampling(n, rng)).to(self.device_)
-        return self.spans_.draw(self._raw(cond, generator), None, generator)
+        return self.sampler_
 
 
 class _LoadedConditions(ConditionSampler):
