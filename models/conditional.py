@@ -126,6 +126,18 @@ class Evidence:
                 out[j] = [(float(ndtri(np.clip(codec.missing_share, EPS, 1 - EPS))), math.inf)]
         return out
 
+    def admits(self, frame: pd.DataFrame) -> np.ndarray:
+        """Which decoded rows the model drew inside the evidence: an allowed slot for each category column (a
+        rare value counts as its "other" slot), a value inside the allowed positions for each number."""
+        ok = np.ones(len(frame), dtype=bool)
+        for column, allowed in self.slots.items():
+            ok &= allowed[self.encoder.codecs_[column].codes(frame[column])]
+        for column, (lo, hi) in self.positions.items():
+            low, high = self.encoder.codecs_[column].from_uniform(np.array([lo, hi])).tolist()
+            values = frame[column]
+            ok &= (values.ge(low) & values.le(high)).fillna(False).to_numpy(dtype=bool)
+        return ok
+
     def fixed_slots(self) -> dict[str, int]:
         """Category columns whose condition allows exactly one slot, and that slot."""
         return {name: int(np.flatnonzero(mask)[0]) for name, mask in self.slots.items() if mask.sum() == 1}
@@ -276,9 +288,10 @@ def _draw(model: Generator, n: int, conditions: Conditions, rng: np.random.Gener
     while have < n and tried < limit:
         ask = int(min(max((n - have) / max(rate, 1e-3) * 1.1, 64), limit - tried, 10 * model.sample_chunk))
         frame = model._decode_sample(ask, int(rng.integers(2**62)), evidence)
+        admitted = evidence.admits(frame)  # drawn in the asked slots and ranges, before fixed values are written
         for column, value in evidence.fixed.items():
             frame[column] = _column_of(value, len(frame), frame[column].dtype)
-        ok = conditions.met(frame)
+        ok = admitted & conditions.met(frame)
         tried += ask
         have += int(ok.sum())
         kept.append(frame[ok])

@@ -108,7 +108,27 @@ def test_fixed_number_is_exact_and_rows_are_conditional(copula, mixed):
     assert pro["spend"].median() > real.loc[real["plan"] == "basic", "spend"].median()  # pro spends twice as much
 
 
-def test_a_case_too_rare_to_find_is_refused_with_the_rate(copula, mixed, monkeypatch):
+@pytest.fixture
+def drawing_freely(copula, monkeypatch):
+    """The copula without its own way of meeting conditions: it draws freely and the rows are kept or not."""
+    from models.base import Generator
+
+    monkeypatch.setattr(type(copula), "_sample_given", Generator._sample_given)
+    return copula
+
+
+def test_draw_and_keep_keeps_only_rows_drawn_with_the_value(drawing_freely, mixed):
+    real = mixed.typed()
+    pro = drawing_freely.sample(400, seed=2, conditions=Conditions((Condition("plan", "=", "pro"),)))
+    assert (pro["plan"] == "pro").all()
+    basic = real.loc[real["plan"] == "basic", "spend"].median()
+    assert pro["spend"].median() > 1.4 * basic  # the rows drawn as "pro", not any row with the value written in
+    exact = drawing_freely.sample(100, seed=2, conditions=Conditions((Condition("spend", "=", 25.5),)))
+    assert (exact["spend"] == 25.5).all()
+
+
+def test_a_case_too_rare_to_find_is_refused_with_the_rate(drawing_freely, mixed, monkeypatch):
+    copula = drawing_freely
     monkeypatch.setattr(conditional, "MAX_DRAW_FACTOR", 2)
     monkeypatch.setattr(conditional, "MIN_DRAWS", 200)
     rare = Conditions((Condition("plan", "=", "enterprise"), Condition("spend", ">=", 60.0),

@@ -231,8 +231,11 @@ def before_after(result, plan: OutputPlan, real: pd.DataFrame | None, schema) ->
     st.markdown("**Before and after**")
     cells = st.columns(min(len(columns), 2))
     for i, name in enumerate(columns):
-        fig = column_figure(real[name], result.frame[name], schema.column(name).kind, name,
-                            labels=("Real table", "Your file"))
+        spec = schema.column(name)
+        before, after = real[name], result.frame[name]
+        if spec.kind is Kind.YES_NO:  # the column's own words, not True and False
+            before, after = (v.map(lambda x: None if pd.isna(x) else _label(spec, str(bool(x)))) for v in (before, after))
+        fig = column_figure(before, after, spec.kind, name, labels=("Real table", "Your file"))
         cells[i % len(cells)].plotly_chart(fig, key=f"export_before_after_{name}")
 
 
