@@ -200,8 +200,7 @@ def _allowed_slots(codec: DiscreteCodec, conditions: Conditions, column: str, pr
 
 def _unseen_category(codec: DiscreteCodec, mine: Conditions, column: str, protected: bool) -> str:
     """Why no category meets the request, with the closest values the model can write."""
-    known = [v for v in codec.values + codec.rare if v != POOLED_LABEL or codec.pooled is None] + (
-        [POOLED_LABEL] if codec.pooled in codec.values else [])
+    known = pickable(codec, rare=True) + ([POOLED_LABEL] if codec.pooled in codec.values else [])
     shown = [show(v) for v in _slot_values(codec)[: len(codec.values)] if v is not None] + codec.rare
     fixed = next((c for c in mine.where if c.fixed), None)
     if fixed is not None and codec.spec.kind in (Kind.CATEGORY,):
@@ -247,7 +246,7 @@ def _out_of_range(codec: ContinuousCodec, column: str, low, high, span: str) -> 
     asked = " and ".join(filter(None, [
         f"{'≥' if low[1] else '>'} {show(low[0])}" if low else "",
         f"{'≤' if high[1] else '<'} {show(high[0])}" if high else ""]))
-    message = f"No '{column}' {asked} was seen: the values this model knows run {span}."
+    message = f"Too few rows have '{column}' {asked} for the model to write them: the values it knows run {span}."
     if low is not None and high is None:
         edge = _scalar(codec.from_uniform(np.array([1 - TOP_SHARE])).iloc[0])
         return message + f" The closest request it can meet is {column} ≥ {show(edge)} (the top 1% of rows)."
@@ -282,6 +281,9 @@ def sample_conditioned(model: Generator, n: int, conditions: Conditions, seed: i
 def _draw(model: Generator, n: int, conditions: Conditions, rng: np.random.Generator) -> pd.DataFrame:
     """Draw in rounds, keeping rows that meet the conditions, until ``n`` are made or the draws run out."""
     evidence = Evidence.build(model, conditions)
+    if n <= 0:
+        return model._decode_sample(0, 0)
+    conditions = Conditions(tuple(c for c in conditions.where if c.column not in model.constants_))  # written later
     kept, have, tried = [], 0, 0
     limit = max(MAX_DRAW_FACTOR * n, MIN_DRAWS)
     rate = 1.0
@@ -314,7 +316,8 @@ def _too_rare(model: Generator, n: int, have: int, tried: int, conditions: Condi
 
     title = card(model.picked.name).title
     native = [card(name).title for name in native_generators()]
-    how = f" Generators that meet conditions directly ({', '.join(native)}) find rare cases far more easily."
+    how = "" if model.picked.native_conditions else (
+        f" Generators that meet conditions directly ({', '.join(native)}) find rare cases far more easily.")
     if have == 0:
         return (f"The {title} did not write a single row with {conditions.words()} in {tried:,} tries: this case is "
                 f"too rare for it. Widen the condition, or fix fewer columns." + how)
@@ -322,13 +325,19 @@ def _too_rare(model: Generator, n: int, have: int, tried: int, conditions: Condi
             f"could not be made (it made {have:,} in {tried:,} tries). Ask for fewer rows or widen the condition." + how)
 
 
+def pickable(codec: DiscreteCodec, rare: bool = False) -> list[str]:
+    """The values of a category column a request can name, as stored text, most common first: the kept values
+    (not the pooled "Other" of protections), and with ``rare`` the rare ones drawn through the "other" slot."""
+    return [v for v in codec.values if v != POOLED_LABEL or codec.pooled is None] + (list(codec.rare) if rare else [])
+
+
 def column_values(model: Generator, column: str) -> list[str]:
     """The values of a column of categories the model can write, as text, most common first (for equal shares)."""
     codec = model.picked.encoder_.codecs_.get(column)
-    if codec is None or not codec.discrete:
+    if codec is None or not codec.discrete or not pickable(codec):
         raise ConditionError(f"'{column}' is not a column of categories this model learned, so it cannot be "
                              "balanced.")
-    return [v for v in codec.values if v != POOLED_LABEL or codec.pooled is None]
+    return pickable(codec)
 
 
 def native_generators() -> list[str]:

@@ -66,6 +66,14 @@ def make_output(model: Generator, plan: OutputPlan, seed: int | None = None, rea
     return main if extra is None else _appended(main, extra)
 
 
+def flag_name(schema: TableSchema) -> str:
+    """``FLAG_COLUMN``, or with underscores added until no column of the table has the name."""
+    names, flag = {c.name for c in schema.columns}, FLAG_COLUMN
+    while flag in names:
+        flag += "_"
+    return flag
+
+
 def shaped_parts(result: SynthesisResult, plan: OutputPlan) -> list[tuple[pd.DataFrame, Conditions]]:
     """The synthetic rows of an output made under conditions, each with the conditions it was made under."""
     parts = []
@@ -73,8 +81,9 @@ def shaped_parts(result: SynthesisResult, plan: OutputPlan) -> list[tuple[pd.Dat
         parts.append((result.frame.iloc[: len(result.frame) - (plan.extra_rows if plan.extra_rows else 0)],
                       plan.conditions))
     if plan.extra_rows and plan.extra:
-        synthetic = result.frame[result.frame[FLAG_COLUMN]] if plan.augment else result.frame.tail(plan.extra_rows)
-        parts.append((synthetic.drop(columns=[FLAG_COLUMN], errors="ignore"), plan.extra))
+        flag = result.schema.columns[-1].name if plan.augment else None
+        synthetic = result.frame[result.frame[flag]].drop(columns=[flag]) if flag else result.frame.tail(plan.extra_rows)
+        parts.append((synthetic, plan.extra))
     return parts
 
 
@@ -92,10 +101,11 @@ def _augmented(model: Generator, real: pd.DataFrame, extra: SynthesisResult) -> 
     columns = list(extra.frame.columns)
     own = real[columns].reset_index(drop=True)
     frame = pd.concat([own, extra.frame], ignore_index=True)
-    frame[FLAG_COLUMN] = pd.array([False] * len(own) + [True] * len(extra.frame), dtype="boolean")
+    flag = flag_name(model.schema_)
+    frame[flag] = pd.array([False] * len(own) + [True] * len(extra.frame), dtype="boolean")
     schema = TableSchema.from_json(model.schema_.to_json())
-    schema.columns.append(ColumnSpec(FLAG_COLUMN, Kind.YES_NO, Handling.SYNTHESIZE,
+    schema.columns.append(ColumnSpec(flag, Kind.YES_NO, Handling.SYNTHESIZE,
                                      format=ColumnFormat(true_label="yes", false_label="no")))
     notes = [AUGMENT_WARNING, f"It holds {len(own):,} real rows, then {len(extra.frame):,} synthetic rows with "
-             f"{extra.conditions.words()}; the column '{FLAG_COLUMN}' says which is which."] + extra.notes
+             f"{extra.conditions.words()}; the column '{flag}' says which is which."] + extra.notes
     return dataclasses.replace(extra, frame=frame, notes=notes, real_rows=len(own), schema=schema)

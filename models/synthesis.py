@@ -50,6 +50,8 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
             ``ConditionError`` when they cannot be met.
     """
     report = on_progress or (lambda *_: None)
+    if conditions is not None and conditions.mix is not None:
+        return _mixed(model, rows, seed, real, drop_copies, report, conditions)
     rng = np.random.default_rng(seed)
     chunks, made, removed = [], 0, 0
     real_keys = row_keys(real, model.schema_) if drop_copies and real is not None else None
@@ -71,6 +73,25 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
     if len(frame) < rows:
         result.notes.append(f"Only {len(frame):,} of {rows:,} rows could be made without copying a real row: this "
                             "table has few possible combinations. Turn off copy removal to get every row.")
+    return result
+
+
+def _mixed(model: Generator, rows: int, seed: int | None, real: pd.DataFrame | None, drop_copies: bool,
+           report: RowsCallback, conditions: Conditions) -> SynthesisResult:
+    """A mix met exactly over the whole table: each value's rows drawn (and copies replaced) on their own."""
+    mix, rng = conditions.mix, np.random.default_rng(seed)
+    parts, done = [], 0
+    for value, count in mix.counts(rows):
+        offset = done
+        part = synthesize(model, count, int(rng.integers(2**31)), real, drop_copies,
+                          lambda made, _: report(offset + made, rows), conditions.with_fixed(mix.column, value))
+        parts.append(part)
+        done += len(part.frame)
+    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+    result = SynthesisResult(frame, rows, copies_removed=sum(p.copies_removed for p in parts),
+                             values_replaced=sum(p.values_replaced for p in parts), conditions=conditions)
+    result.notes = list(dict.fromkeys(note for p in parts for note in p.notes))
     return result
 
 

@@ -9,6 +9,7 @@ form in ``models.conditional``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,7 +175,10 @@ def typed_value(spec: ColumnSpec, text: Any) -> Any:
         if spec.kind in (Kind.NUMBER, Kind.WHOLE_NUMBER):
             cleaned = raw.replace(spec.format.prefix, "", 1) if spec.format.prefix else raw
             cleaned = cleaned.removesuffix(spec.format.suffix.strip()) if spec.format.suffix.strip() else cleaned
-            return float(cleaned.replace(",", "").replace("_", "").replace(" ", ""))
+            number = float(cleaned.replace(",", "").replace("_", "").replace(" ", ""))
+            if not math.isfinite(number):
+                raise ValueError(raw)
+            return number
         if spec.kind is Kind.DATETIME:
             return pd.Timestamp(raw).tz_localize(None) if pd.Timestamp(raw).tzinfo else pd.Timestamp(raw)
     except (ValueError, TypeError) as exc:
@@ -201,7 +205,10 @@ def parse_where(text: str, schema: TableSchema) -> Condition:
     op = match.group(2)
     if op != "=" and spec.kind not in NUMERIC_KINDS:
         raise ConditionError(f"'{spec.name}' holds categories, so it takes = (e.g. {spec.name}=value), not {op}.")
-    return Condition(spec.name, op, typed_value(spec, match.group(3)))
+    value = typed_value(spec, match.group(3))
+    if op == "=" and spec.kind is Kind.WHOLE_NUMBER and not float(value).is_integer():
+        raise ConditionError(f"'{spec.name}' holds whole numbers, so it is never exactly {show(value)}.")
+    return Condition(spec.name, op, value)
 
 
 def parse_balance(text: str, schema: TableSchema, values: list[Any] | None = None) -> Mix:
@@ -213,10 +220,7 @@ def parse_balance(text: str, schema: TableSchema, values: list[Any] | None = Non
         values: the column's values a generator can write, for ``COL`` alone (equal shares of each).
     """
     column, _, spec_text = (text or "").partition("=")
-    spec = column_for(schema, column.strip())
-    if spec.kind in NUMERIC_KINDS and spec.kind is not Kind.WHOLE_NUMBER:
-        raise ConditionError(f"'{spec.name}' holds numbers or dates; a mix is set on a column of categories "
-                             "(use --where for a range).")
+    spec = mix_column(schema, column)
     if not spec_text.strip():
         if not values:
             raise ConditionError(f"Give the shares for '{spec.name}', e.g. {spec.name}=a:0.5,b:0.5.")
@@ -231,14 +235,23 @@ def parse_balance(text: str, schema: TableSchema, values: list[Any] | None = Non
     return normalised_mix(spec.name, pairs)
 
 
+def mix_column(schema: TableSchema, name: str) -> ColumnSpec:
+    """The column a mix is asked for, refused when it holds numbers or dates."""
+    spec = column_for(schema, name.strip())
+    if spec.kind in NUMERIC_KINDS and spec.kind is not Kind.WHOLE_NUMBER:
+        raise ConditionError(f"'{spec.name}' holds numbers or dates; a mix is set on a column of categories "
+                             "(use --where for a range).")
+    return spec
+
+
 def _share(text: str, column: str) -> float:
     raw = text.strip()
     try:
         share = float(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
     except ValueError as exc:
         raise ConditionError(f"'{raw}' is not a share in the mix for '{column}': use 0.5 or 50%.") from exc
-    if share < 0:
-        raise ConditionError(f"Shares in the mix for '{column}' cannot be negative.")
+    if share < 0 or not math.isfinite(share):
+        raise ConditionError(f"Shares in the mix for '{column}' must be numbers of 0 or more, like 0.5 or 50%.")
     return share
 
 

@@ -172,3 +172,27 @@ def test_conditional_check_per_mixed_value(copula, mixed):
     assert all(g.synthetic_rows == 200 and 0.5 < g.shapes <= 1 for g in check.groups)
     assert "plan" not in {w["column"] for g in check.groups for w in g.worst}  # fixed: left out of the scores
     assert type(check).from_dict(check.to_dict()) == check
+
+
+def test_review_edge_cases(copula, mixed, monkeypatch):
+    from models import synthesis
+    from models.shaping import flag_name
+    from tabular.schema import ColumnSpec, Handling, Kind
+
+    schema = mixed.schema
+    assert (copula.sample(20, seed=0, conditions=Conditions((Condition("note", "=", "fixed"),)))["note"]
+            == "fixed").all()  # a one-value column: met by every row, not a crash
+    assert len(copula.sample(0, conditions=Conditions((Condition("plan", "=", "pro"),)))) == 0
+    with pytest.raises(ConditionError, match="whole numbers"):
+        parse_where("visits=2.5", schema)
+    with pytest.raises(ConditionError, match="not a number"):
+        parse_where("spend=nan", schema)
+    with pytest.raises(ConditionError, match="must be numbers"):
+        parse_balance("plan=pro:inf,basic:1", schema)
+    monkeypatch.setattr(synthesis, "CHUNK_ROWS", 128)  # many chunks: the mix is still exact over the table
+    thirds = Conditions((), Mix("plan", (("basic", 1 / 3), ("pro", 1 / 3), ("enterprise", 1 / 3))))
+    made = synthesis.synthesize(copula, 1000, seed=0, real=mixed.typed(), conditions=thirds).frame
+    assert sorted(made["plan"].value_counts().tolist()) == [333, 333, 334]
+    clash = type(schema).from_json(schema.to_json())
+    clash.columns.append(ColumnSpec("synthetic_row", Kind.YES_NO, Handling.SYNTHESIZE))
+    assert flag_name(clash) == "synthetic_row_"

@@ -9,10 +9,10 @@ import streamlit as st
 
 from evaluation.conditional import ConditionalCheck
 from evaluation.plots import REAL, SYNTHETIC, column_figure
+from models.conditional import pickable
 from models.shaping import AUGMENT_WARNING, FLAG_COLUMN, OutputPlan
 from tabular.conditions import Condition, ConditionError, Conditions, normalised_mix
 from tabular.encoding import ContinuousCodec
-from tabular.privacy import POOLED_LABEL
 from tabular.schema import Kind
 
 MODES = {
@@ -51,8 +51,8 @@ def output_plan(model, rows: int, real: pd.DataFrame | None) -> OutputPlan | Non
         return OutputPlan(rows, Conditions((), mix)) if mix else None
     where = conditions_editor(model, f"export_{mode}")
     suggested = _suggested_extra(where, real) if mode == "augment" else 500
-    extra = st.number_input("Rows to add", 1, 1_000_000, suggested, step=100,
-                            key=f"export_{mode}_rows_{abs(hash(where)) % 10**8}",  # a new case, a new suggestion
+    case = f"_{abs(hash(where)) % 10**8}" if mode == "augment" else ""  # a new case, a new suggestion
+    extra = st.number_input("Rows to add", 1, 1_000_000, suggested, step=100, key=f"export_{mode}_rows{case}",
                             help="For augmentation the suggestion is the number that evens the case out with "
                                  "the most common value of its column.")
     if mode == "augment":
@@ -86,7 +86,8 @@ def settable_columns(model) -> list[str]:
     """Columns a request can name: the ones the model learned; yes/no first, then categories with the fewest
     values (the likely targets: churn, fraud, segment), then numbers and dates, each in file order."""
     codecs = model.encoder_.codecs_
-    learned = [c for c in model.schema_.columns if c.name in codecs]
+    learned = [c for c in model.schema_.columns if c.name in codecs and (
+        isinstance(codecs[c.name], ContinuousCodec) or pickable(codecs[c.name], rare=True))]  # not all pooled away
 
     def rank(spec) -> tuple[int, int]:
         codec = codecs[spec.name]
@@ -118,6 +119,9 @@ def _rule(model, name: str, left, right, key: str, first: bool) -> list[Conditio
 
 def _number_rule(name, op, low, high, spec, box, key, shown) -> list[Condition]:
     step = 1.0 if spec.kind is Kind.WHOLE_NUMBER else None
+    if high <= low:  # one value left after protections or rounding: nothing to choose
+        box.caption(f"{name} takes one value here: {low:g}.")
+        return [Condition(name, "=", float(low))]
     if op == "between":
         lo, hi = box.slider("Values", low, high, (low, high), step=step, key=f"{key}_range", label_visibility=shown)
         return [Condition(name, ">=", float(lo)), Condition(name, "<=", float(hi))]
@@ -145,7 +149,7 @@ def _date_rule(name, op, low, high, box, key, shown) -> list[Condition]:
 
 def value_choices(codec) -> list[str]:
     """A category column's values the model can write, most common first, as stored text."""
-    return [v for v in codec.values if v != POOLED_LABEL or codec.pooled is None] + list(codec.rare)
+    return pickable(codec, rare=True)
 
 
 def _label(spec, value: str) -> str:
@@ -167,7 +171,7 @@ def _suggested_extra(where, real: pd.DataFrame | None) -> int:
     if real is None or len(fixed) != 1:
         return 500
     column = fixed[0].column
-    counts = real[column].astype(object).map(str).value_counts()
+    counts = real[column].dropna().astype(object).map(str).value_counts()
     have = int(Conditions((fixed[0],)).met(real).sum())
     return max(int(counts.iloc[0]) - have, 100) if len(counts) else 500
 
@@ -175,13 +179,14 @@ def _suggested_extra(where, real: pd.DataFrame | None) -> int:
 # ----- mix ------------------------------------------------------------------------------------------------------
 def mix_editor(model, real: pd.DataFrame | None):
     """A column and one share per value (starting from the real shares), with a chart of real against asked."""
-    columns = [c for c in settable_columns(model) if not isinstance(model.encoder_.codecs_[c], ContinuousCodec)]
+    columns = [c for c in settable_columns(model) if not isinstance(model.encoder_.codecs_[c], ContinuousCodec)
+               and pickable(model.encoder_.codecs_[c])]
     if not columns:
         st.info("This table has no column of categories to rebalance.", icon=":material/info:")
         return None
     name = st.selectbox("Column to rebalance", columns, key="export_mix_column")
     codec, spec = model.encoder_.codecs_[name], model.schema_.column(name)
-    values = [v for v in codec.values if v != POOLED_LABEL or codec.pooled is None][:MAX_MIX_VALUES]
+    values = pickable(codec)[:MAX_MIX_VALUES]
     real_share = dict(zip(codec.values, codec.probs))
     keys = [f"export_mix_{name}_{i}" for i in range(len(values))]
     st.button("Equal shares", key=f"export_mix_{name}_equal", icon=":material/balance:",
@@ -262,7 +267,6 @@ def describe_plan(plan: OutputPlan) -> str:
     if plan.extra_rows:
         parts.append(f"then {plan.extra_rows:,} rows with {plan.extra.words()}")
     return ", ".join(parts) + "."
-
 
 
 def evaluate_section(checks: list[dict], whole_table_shapes: float | None) -> None:
