@@ -181,7 +181,7 @@ def test_export_step_protects_by_default_and_says_how_to_undo(risky):
     assert at.session_state["export_task"].finished.wait(120)
     at.run()
     assert not at.exception
-    result, content, _ = at.session_state["export_task"].result
+    result, content, *_ = at.session_state["export_task"].result
     assert result.protected_cells > 0 and content.decode().count("\n'") > 0
     assert any(f"{result.protected_cells:,} text cell" in i.value and "remove one leading apostrophe" in i.value
                for i in at.info)
@@ -189,7 +189,7 @@ def test_export_step_protects_by_default_and_says_how_to_undo(risky):
     at.button(key="export_generate").click().run()
     assert at.session_state["export_task"].finished.wait(120)
     at.run()
-    result, content, _ = at.session_state["export_task"].result
+    result, content, *_ = at.session_state["export_task"].result
     assert result.protected_cells == 0 and ",=cmd|" in content.decode() and ",'=cmd|" not in content.decode()
 
 
