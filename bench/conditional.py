@@ -46,13 +46,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.datasets import BenchTable, bench_table  # noqa: E402
 from bench.privacy import fit  # noqa: E402
 from bench.report import markdown_table  # noqa: E402
+from evaluation.conditional import without  # noqa: E402
 from evaluation.features import FeatureMap  # noqa: E402
 from evaluation.sdmetrics_bridge import quality_report  # noqa: E402
 from evaluation.utility import TREE_SETTINGS  # noqa: E402
 from models.synthesis import synthesize  # noqa: E402
 from tabular.conditions import Condition, ConditionError, Conditions, Mix  # noqa: E402
 from tabular.privacy import PrivacySettings  # noqa: E402
-from tabular.schema import Handling, TableSchema  # noqa: E402
+from tabular.schema import TableSchema  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CASES = {  # table: (target column, minority value as the column holds it, numeric column for a range)
@@ -86,12 +87,6 @@ def requests(table: BenchTable) -> dict[str, Conditions]:
             "mix": Conditions((), Mix(target, ((value, 0.5), (other, 0.5))))}
 
 
-def _others(schema: TableSchema, column: str) -> TableSchema:
-    out = TableSchema.from_json(schema.to_json())
-    out.column(column).handling = Handling.DROP
-    return out
-
-
 def shapes(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -102,7 +97,7 @@ def shape_pair(table: BenchTable, fixed_rows: pd.DataFrame, free_rows: pd.DataFr
     """Conditional shapes (other columns, against unseen rows of the class) and unconditional shapes."""
     column = fixed.where[0].column
     real = unseen(table)
-    others = _others(table.schema, column)
+    others = without(table.schema, {column})
     return {"shape_cond": shapes(real[fixed.met(real)], fixed_rows, others),
             "shape_free": shapes(real, free_rows, others)}
 

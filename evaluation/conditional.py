@@ -68,7 +68,7 @@ def conditional_check(synthetic: pd.DataFrame, conditions: Conditions, schema: T
         mine, theirs = synthetic[group.met(synthetic)], real[group.met(real)]
         result = GroupCheck(group.words(), len(mine), len(theirs))
         if len(theirs) >= MIN_REAL_ROWS and len(mine):
-            _score(result, theirs, mine, _others(schema, group))
+            _score(result, theirs, mine, without(schema, {c.column for c in group.where if c.fixed}))
         check.groups.append(result)
     return check
 
@@ -79,10 +79,10 @@ def _groups(conditions: Conditions) -> list[Conditions]:
     return [conditions.with_fixed(conditions.mix.column, value) for value, _ in conditions.mix.shares]
 
 
-def _others(schema: TableSchema, conditions: Conditions) -> TableSchema:
-    """The schema with the columns the condition fixes left out of the scores (they match by construction)."""
+def without(schema: TableSchema, columns: set[str]) -> TableSchema:
+    """The schema with ``columns`` left out of the scores (e.g. those a condition fixes: they match by construction)."""
     out = TableSchema.from_json(schema.to_json())
-    for name in {c.column for c in conditions.where if c.fixed}:
+    for name in columns:
         out.column(name).handling = Handling.DROP
     return out
 

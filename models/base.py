@@ -7,13 +7,14 @@ import io
 import secrets
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
 from models.compute import pick_device, seeded_generator, thread_limit, training_threads
+from models.conditional import Evidence, sample_conditioned
 from models.nets import init_parameters
 from models.training import (
     CheckpointSink,
@@ -29,9 +30,6 @@ from tabular.privacy import PrivacyLedger, PrivacySettings, describe
 from tabular.representations import OneHot, Representation
 from tabular.schema import Handling, Kind, TableSchema
 from tabular.surrogates import SurrogateMaker
-
-if TYPE_CHECKING:
-    from models.conditional import Evidence
 
 MIN_TRAIN_ROWS = 10  # fewer rows than this cannot teach a generator anything
 CHECKPOINT_FORMAT = 2  # 2: token generators, grouped one-hot layout, one GAN learning rate
@@ -136,8 +134,6 @@ class Generator(ABC):
         """
         self._require_fitted()
         if conditions:
-            from models.conditional import sample_conditioned
-
             frame = sample_conditioned(self, n, conditions, seed)
         else:
             frame = self._decode_sample(n, seed)

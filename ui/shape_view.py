@@ -11,7 +11,7 @@ from evaluation.conditional import ConditionalCheck
 from evaluation.plots import REAL, SYNTHETIC, column_figure
 from models.conditional import pickable
 from models.shaping import AUGMENT_WARNING, FLAG_COLUMN, OutputPlan
-from tabular.conditions import Condition, ConditionError, Conditions, normalised_mix
+from tabular.conditions import Condition, ConditionError, Conditions, normalised_mix, typed_value
 from tabular.encoding import ContinuousCodec
 from tabular.schema import Kind
 
@@ -108,7 +108,7 @@ def _rule(model, name: str, left, right, key: str, first: bool) -> list[Conditio
         rarest = max(len([v for v in values if v not in codec.rare]) - 1, 0)  # the case people usually want more of
         value = right.selectbox("Value", values, index=rarest, format_func=label.get, key=f"{key}_val_{name}",
                                 label_visibility=shown)
-        return [Condition(name, "=", _typed(spec, value))]
+        return [Condition(name, "=", typed_value(spec, value))]
     op = left.selectbox("Rule", ["between", "at least", "at most", "exactly"], key=f"{key}_op_{name}",
                         label_visibility=shown)
     low, high = codec.from_uniform(np.array([0.0, 1.0])).tolist()
@@ -159,12 +159,6 @@ def _label(spec, value: str) -> str:
     return value
 
 
-def _typed(spec, value: str):
-    if spec.kind is Kind.YES_NO:
-        return value == "True"
-    return float(value) if spec.kind in (Kind.WHOLE_NUMBER, Kind.NUMBER) else value
-
-
 def _suggested_extra(where, real: pd.DataFrame | None) -> int:
     """Rows that even a fixed category out with its column's most common value (500 when that means nothing)."""
     fixed = [c for c in where if c.fixed]
@@ -207,7 +201,7 @@ def mix_editor(model, real: pd.DataFrame | None):
     if total != 100:
         st.caption(f"The shares add up to {total}%, so they are scaled to 100%.")
     try:
-        return normalised_mix(name, [(_typed(spec, v), float(a)) for v, a in zip(values, asked)])
+        return normalised_mix(name, [(typed_value(spec, v), float(a)) for v, a in zip(values, asked)])
     except ConditionError as exc:
         st.warning(str(exc), icon=":material/warning:")
         return None

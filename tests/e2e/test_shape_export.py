@@ -7,15 +7,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import shot
+from tests.e2e.test_train_step import _load_sample_and_open_train
 
 pytestmark = pytest.mark.browser
 
 
 def _train_bayesnet(page):
-    page.get_by_role("tab", name="Try a sample").click()
-    page.get_by_role("button", name="Load this sample").click()
-    expect(page.get_by_text("What we understood.")).to_be_visible()
-    page.get_by_role("link", name="2 · Train").click()
+    _load_sample_and_open_train(page)
     page.get_by_test_id("stRadio").get_by_text("Bayesian network").click()
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("trained in")).to_be_visible(timeout=120_000)
