@@ -71,9 +71,11 @@ REGISTRY: dict[str, Entry] = {
         title="Gaussian copula",
         good_at="Tables of numbers and categories with simple relationships; a quick first version.",
         speed="Seconds",
-        quality="Good column shapes; misses complex, non-linear patterns.",
-        analogy="Like describing a crowd by each person's height and weight, plus how the two go together.",
-        presets={"fast": {}, "balanced": {}, "best": {}},
+        quality="Good column shapes; links that differ between groups of rows (e.g. churners and the rest) "
+                "come out roughly; misses finer non-linear patterns.",
+        analogy="Like describing a crowd by each person's height and weight, plus how the two go together "
+                "in each of a few groups.",
+        presets={"fast": {}, "balanced": {}, "best": {"components": 12}},
     )),
     "bayesnet": Entry(BayesNetGenerator, Card(
         title="Bayesian network",
@@ -83,7 +85,7 @@ REGISTRY: dict[str, Entry] = {
         quality="Keeps the main links between columns; numbers are only as fine as their ranges (bins), "
                 "and links among three or more columns at once are simplified.",
         analogy="Like a family tree of the columns: each column is filled in from a few columns it depends on.",
-        presets={"fast": {"bins": 16, "max_parents": 1}, "balanced": {"bins": 20, "max_parents": 2},
+        presets={"fast": {"bins": 16, "max_parents": 1}, "balanced": {"bins": 20, "max_parents": 3, "penalty": 0.1},
                  "best": {"bins": 32, "max_parents": 3, "penalty": 0.25}},
     )),
     "vae": Entry(TabularVAE, Card(

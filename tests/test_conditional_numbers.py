@@ -56,12 +56,19 @@ def test_fixed_category_gives_the_conditional_rest(fitted, kinds):
     real = kinds.typed()
     assert len(out) == 1000 and (out["kind"] == "c").all()
     median = out["amount"].median()
-    if name == "copula":  # one correlation cannot tie kind c to amounts near 200 (its own kind-c rows sit near
-        # 65), but its rows are its exact conditional: far above the overall median, as its kept rows are
-        assert median > 3 * real["amount"].median()
-        assert median == pytest.approx(own_conditional(model, KIND_C)["amount"].median(), rel=0.1)
-    else:
-        assert median > 100, f"{name}: amount given kind c should be near {real[real.kind == 'c'].amount.median()}"
+    assert median > 100, f"{name}: amount given kind c should be near {real[real.kind == 'c'].amount.median()}"
+
+
+def test_classic_copula_draws_its_own_conditional(kinds):
+    """One correlation matrix (one component) cannot tie kind c to amounts near 200 (its own kind-c rows sit
+    near 65), but its rows are its exact conditional: far above the overall median, as its kept rows are."""
+    model = registry.create("copula", components=1).fit(kinds.typed(), kinds.schema, seed=0)
+    median = model.sample(1000, seed=1, conditions=KIND_C)["amount"].median()
+    assert 3 * kinds.typed()["amount"].median() < median < 100
+    assert median == pytest.approx(own_conditional(model, KIND_C)["amount"].median(), rel=0.1)
+    x, above = above_p90(kinds)
+    share_c = (model.sample(1000, seed=2, conditions=above)["kind"] == "c").mean()
+    assert share_c == pytest.approx((own_conditional(model, above)["kind"] == "c").mean(), abs=0.05)
 
 
 def test_range_is_met_with_the_conditional_mix(fitted, kinds):
@@ -73,10 +80,7 @@ def test_range_is_met_with_the_conditional_mix(fitted, kinds):
         return
     share_c = (out["kind"] == "c").mean()
     real = kinds.typed()
-    if name == "copula":  # its own conditional (see above), which is exact
-        assert share_c == pytest.approx((own_conditional(model, above)["kind"] == "c").mean(), abs=0.05)
-    else:
-        assert share_c == pytest.approx((real.loc[real["amount"] > x, "kind"] == "c").mean(), abs=0.15)
+    assert share_c == pytest.approx((real.loc[real["amount"] > x, "kind"] == "c").mean(), abs=0.15)
 
 
 def test_native_draws_already_meet_the_request(fitted, kinds):
@@ -102,7 +106,7 @@ def bivariate(rho: float = 0.8, n: int = 20_000):
     x = rng.standard_normal(n)
     y = rho * x + np.sqrt(1 - rho ** 2) * rng.standard_normal(n)
     dataset = load_dataset(pd.DataFrame({"x": x, "y": y}).round(4).to_csv(index=False).encode(), "xy.csv")
-    return registry.create("copula", shrinkage=0.0).fit(dataset.typed(), dataset.schema, privacy=PrivacySettings.off())
+    return registry.create("copula", shrinkage=0.0, components=1).fit(dataset.typed(), dataset.schema, privacy=PrivacySettings.off())
 
 
 def test_copula_draws_the_exact_conditional_gaussian():
