@@ -80,7 +80,7 @@ class GaussianCopula(Generator):
     name = "copula"
     Config = CopulaConfig
     representation = NormalScores()
-    native_conditions = "conditional Gaussian"
+    native_conditions = "conditional Gaussian mixture"
 
     def _fit(self, data: np.ndarray, session: TrainingSession) -> None:
         rows, dim = data.shape
