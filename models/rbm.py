@@ -28,13 +28,14 @@ if TYPE_CHECKING:
 class RBMConfig:
     """Settings of the restricted Boltzmann machine."""
 
-    epochs: int = 120  # passes over the data (live quality may stop it sooner)
+    epochs: int = 80  # passes over the data (a rising held-out pseudo-likelihood may stop it sooner); longer
+    # runs sharpen the model until its Gibbs chains mix badly and free rows lose their column shapes
     batch_size: int = 250  # rows per update
     chains: int = 250  # persistent Gibbs chains (the negative phase); sampling starts from their last states
     hidden: int = 256  # binary hidden units: how many patterns across columns it can hold
     bins: int = 20  # quantile bins a number or date is cut into (numbers are only this fine)
     learning_rate: float = 3e-3  # peak Adam step size of the one-cycle schedule on the CD gradient
-    weight_decay: float = 1e-4  # L2 penalty on the weights (not the biases), keeps the chains mixing
+    weight_decay: float = 1e-2  # AdamW decay of the weights (not the biases), keeps the chains mixing (1e-4 barely acted)
     gibbs_steps: int = 5  # Gibbs steps the persistent chains move per update (PCD-k; 1 mixed too little)
     burn_in: int = 200  # Gibbs steps from a persistent chain's state to a drawn row (more: better mixed)
     averaging: float = 0.995  # sampling uses a running average of the weights (PCD's steps oscillate)
@@ -113,6 +114,19 @@ class _RBMNet(nn.Module):
         return self.draw_tokens(self.shares.log().expand(rows, -1), generator)
 
     @torch.no_grad()
+    def pseudo_likelihood(self, tokens: torch.Tensor, chunk: int = 256) -> float:
+        """Mean negative log-probability of each column's token given the row's other tokens: exact for an
+        RBM (the free energy of the row with each other token in that column), so no partition function."""
+        total = 0.0
+        for rows in tokens.split(chunk):
+            hidden = self.hidden_input(rows)
+            for cols, index in self.groups:
+                swapped = hidden[:, None, None] - self.weight[rows[:, cols] + self.offsets[cols]][:, :, None]
+                logits = self.visible_bias[index] + F.softplus(swapped + self.weight[index]).sum(-1)
+                total -= float(torch.log_softmax(logits, -1).gather(2, rows[:, cols, None]).sum())
+        return total / max(tokens.numel(), 1)
+
+    @torch.no_grad()
     def reconstruction(self, tokens: torch.Tensor) -> float:
         """Mean cross-entropy per column of the rows under p(v | mean hidden activity of the rows)."""
         logits = self.visible_logits(torch.sigmoid(self.hidden_input(tokens)))
@@ -176,10 +190,14 @@ class RBMGenerator(Generator):
                                    {"params": [net.visible_bias, net.hidden_bias], "weight_decay": 0.0}],
                                   lr=cfg.learning_rate)
         schedule = one_cycle(optim, cfg.learning_rate, max(cfg.epochs * -(-len(tokens) // batch), 1))
+        held_out = None if session.held_out is None else torch.from_numpy(session.held_out.tokens).to(self.device_)
         for epoch in range(session.track({"adamw": optim}, {"one_cycle": schedule}),
                            cfg.epochs + 1):
             losses = self._epoch(tokens, batch, optim, schedule, session)
-            if not session.epoch_end(epoch, losses):  # live quality decides: a held-out free energy would not
+            # held-out pseudo-likelihood (of the averaged weights, which sample) decides: the live quality
+            # favours the untrained RBM, whose biases already draw each column's shape, over one learning links
+            score = None if held_out is None else self.average_.pseudo_likelihood(held_out)
+            if not session.epoch_end(epoch, losses, score):
                 break
 
     def _epoch(self, tokens: torch.Tensor, batch: int, optim: torch.optim.Optimizer,
