@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -28,15 +29,21 @@ if TYPE_CHECKING:
 class RBMConfig:
     """Settings of the restricted Boltzmann machine."""
 
-    epochs: int = 120  # passes over the data (live quality may stop it sooner)
+    epochs: int = 80  # passes over the data (a rising held-out pseudo-likelihood may stop it sooner); longer
+    # runs sharpen the model until its Gibbs chains mix badly and free rows lose their column shapes
     batch_size: int = 250  # rows per update
     chains: int = 250  # persistent Gibbs chains (the negative phase); sampling starts from their last states
     hidden: int = 256  # binary hidden units: how many patterns across columns it can hold
     bins: int = 20  # quantile bins a number or date is cut into (numbers are only this fine)
     learning_rate: float = 3e-3  # peak Adam step size of the one-cycle schedule on the CD gradient
-    weight_decay: float = 1e-4  # L2 penalty on the weights (not the biases), keeps the chains mixing
+    weight_decay: float = 1e-2  # AdamW decay of the weights (not the biases), keeps the chains mixing (1e-4 barely acted)
     gibbs_steps: int = 5  # Gibbs steps the persistent chains move per update (PCD-k; 1 mixed too little)
+    pool_epochs: int = 30  # drawn rows start from the chains' states at the end of each of the last this many
+    # epochs: a whole mode (e.g. no internet service) holds a share of the chains that swings from update to
+    # update, and only its average over updates matches the data
     burn_in: int = 200  # Gibbs steps from a persistent chain's state to a drawn row (more: better mixed)
+    held_rows: int = 200  # held-out rows whose pseudo-likelihood decides stopping (each costs a free energy per
+    # token of the vocabulary: 1,000 rows of a wide table took as long as an epoch)
     averaging: float = 0.995  # sampling uses a running average of the weights (PCD's steps oscillate)
     init_scale: float = 0.01  # standard deviation of the starting weights (small: columns start independent)
     seed: int = 0  # makes fit and sampling reproducible
@@ -51,7 +58,7 @@ def _uniform(shape: tuple[int, ...], generator: torch.Generator, device: torch.d
 class _RBMNet(nn.Module):
     """Weights, biases and the Gibbs conditionals; visible units are one softmax group per column."""
 
-    def __init__(self, vocab: Sequence[int], hidden: int, chains: int, device: torch.device) -> None:
+    def __init__(self, vocab: Sequence[int], hidden: int, chains: int, device: torch.device, pool: int = 1) -> None:
         super().__init__()
         size, self.columns = int(sum(vocab)), len(vocab)
         self.weight = nn.Parameter(torch.zeros(size, hidden, device=device))
@@ -59,6 +66,7 @@ class _RBMNet(nn.Module):
         self.hidden_bias = nn.Parameter(torch.zeros(hidden, device=device))
         self.register_buffer("shares", torch.full((size,), 1.0, device=device))  # chains start from these
         self.register_buffer("chains", torch.zeros(chains, len(vocab), dtype=torch.long, device=device))
+        self.register_buffer("pool", torch.zeros(pool, len(vocab), dtype=torch.long, device=device))  # see _keep
         vocab_t = torch.tensor(list(vocab), dtype=torch.long, device=device)
         self.offsets = torch.cumsum(vocab_t, 0) - vocab_t
         self.groups = []  # columns of one vocabulary size side by side: (columns, flat index [k, size])
@@ -113,6 +121,19 @@ class _RBMNet(nn.Module):
         return self.draw_tokens(self.shares.log().expand(rows, -1), generator)
 
     @torch.no_grad()
+    def pseudo_likelihood(self, tokens: torch.Tensor, chunk: int = 256) -> float:
+        """Mean negative log-probability of each column's token given the row's other tokens: exact for an
+        RBM (the free energy of the row with each other token in that column), so no partition function."""
+        total = 0.0
+        for rows in tokens.split(chunk):
+            hidden = self.hidden_input(rows)
+            for cols, index in self.groups:
+                swapped = hidden[:, None, None] - self.weight[rows[:, cols] + self.offsets[cols]][:, :, None]
+                logits = self.visible_bias[index] + F.softplus(swapped + self.weight[index]).sum(-1)
+                total -= float(torch.log_softmax(logits, -1).gather(2, rows[:, cols, None]).sum())
+        return total / max(tokens.numel(), 1)
+
+    @torch.no_grad()
     def reconstruction(self, tokens: torch.Tensor) -> float:
         """Mean cross-entropy per column of the rows under p(v | mean hidden activity of the rows)."""
         logits = self.visible_logits(torch.sigmoid(self.hidden_input(tokens)))
@@ -134,7 +155,8 @@ class RBMGenerator(Generator):
 
     def _build(self, extra: dict) -> None:
         vocab = self.representation.layout(self.encoder_).vocab
-        self.net_ = _RBMNet(vocab, self.config.hidden, max(1, self.config.chains), self.device_)
+        chains = max(1, self.config.chains)
+        self.net_ = _RBMNet(vocab, self.config.hidden, chains, self.device_, chains * max(1, self.config.pool_epochs))
         self.average_ = _RBMNet(vocab, self.config.hidden, 1, self.device_).requires_grad_(False)
 
     def _networks(self) -> dict[str, nn.Module]:
@@ -171,16 +193,37 @@ class RBMGenerator(Generator):
         self._start_biases(tokens)
         batch = max(1, min(cfg.batch_size, len(tokens)))
         self.net_.chains = self.net_.start(len(self.net_.chains), self.torch_rng_)
+        self.net_.pool.copy_(self.net_.chains.repeat(len(self.net_.pool) // len(self.net_.chains), 1))
         net = self.net_
         optim = torch.optim.AdamW([{"params": [net.weight], "weight_decay": cfg.weight_decay},
                                    {"params": [net.visible_bias, net.hidden_bias], "weight_decay": 0.0}],
                                   lr=cfg.learning_rate)
         schedule = one_cycle(optim, cfg.learning_rate, max(cfg.epochs * -(-len(tokens) // batch), 1))
+        held_out = self._held_rows(session)
         for epoch in range(session.track({"adamw": optim}, {"one_cycle": schedule}),
                            cfg.epochs + 1):
             losses = self._epoch(tokens, batch, optim, schedule, session)
-            if not session.epoch_end(epoch, losses):  # live quality decides: a held-out free energy would not
+            self._keep(epoch)
+            # held-out pseudo-likelihood (of the averaged weights, which sample) decides: the live quality
+            # favours the untrained RBM, whose biases already draw each column's shape, over one learning links
+            score = None if held_out is None else self.average_.pseudo_likelihood(held_out)
+            if not session.epoch_end(epoch, losses, score):
                 break
+
+    @torch.no_grad()
+    def _keep(self, epoch: int) -> None:
+        """Put the chains' states in this epoch's place of the pool drawn rows start from (a ring of epochs)."""
+        chains, pool = self.net_.chains, self.net_.pool
+        start = (epoch % (len(pool) // len(chains))) * len(chains)
+        pool[start:start + len(chains)] = chains
+
+    def _held_rows(self, session: TrainingSession) -> torch.Tensor | None:
+        """A fixed share of the validation rows (the same every epoch, so epochs compare fairly)."""
+        if session.held_out is None:
+            return None
+        rows = session.held_out.tokens
+        pick = np.sort(self.rng_.permutation(len(rows))[:max(self.config.held_rows, 1)])
+        return torch.from_numpy(rows[pick]).to(self.device_)
 
     def _epoch(self, tokens: torch.Tensor, batch: int, optim: torch.optim.Optimizer,
                schedule: torch.optim.lr_scheduler.LRScheduler, session: TrainingSession) -> dict[str, float]:
@@ -211,9 +254,9 @@ class RBMGenerator(Generator):
     # ----- sampling ---------------------------------------------------------------------------------------
     @torch.no_grad()
     def _sample(self, n: int, generator: torch.Generator) -> TokenTable:
-        """Gibbs chains started from the persistent chains' states (already near the model's distribution),
-        each run ``burn_in`` steps on its own; numbers are placed inside their bin on decode."""
-        pool = self.net_.chains
+        """Gibbs chains started from the persistent chains' states of the last epochs (already near the model's
+        distribution), each run ``burn_in`` steps on its own; numbers are placed inside their bin on decode."""
+        pool = self.net_.pool
         pick = torch.randint(len(pool), (n,), generator=generator, device=generator.device).to(pool.device)
         tokens = self.average_.gibbs(pool[pick], self.config.burn_in, generator)
         return TokenTable(tokens.cpu().numpy(), None)
@@ -236,10 +279,10 @@ class RBMGenerator(Generator):
         return TokenTable(tokens, token_within(tokens, given, uniform))
 
     def _clamped_starts(self, n: int, generator: torch.Generator, bias: torch.Tensor) -> torch.Tensor:
-        """Starting rows meeting the evidence: persistent chains that do (all of them if none does), their
+        """Starting rows meeting the evidence: pooled chain states that do (all of them if none does), their
         conditioned columns redrawn among the allowed tokens from the column shares where they do not."""
         net = self.net_
-        pool = net.chains
+        pool = net.pool
         meets = (bias[pool + net.offsets] > float("-inf")).all(1)
         pool = pool[meets] if meets.any() else pool
         pick = torch.randint(len(pool), (n,), generator=generator, device=generator.device).to(pool.device)

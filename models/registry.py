@@ -124,10 +124,11 @@ REGISTRY: dict[str, Entry] = {
               "takes a while because each row is reshuffled many times",
         quality="Good column shapes and the main links between columns, close to the Bayesian network on a "
                 "telecom table; rare combinations are smoothed away, numbers are only as fine as their ranges "
-                "(bins), and its quality wobbles during training, so the live score picks the best moment.",
+                "(bins); the held-out line (how well it predicts each column of unseen rows from the others) "
+                "decides when training has learned enough.",
         analogy="Like a panel of hidden judges who each watch a few columns: a row is reshuffled again and "
                 "again until the judges agree it looks like a real one.",
-        presets={"fast": {"epochs": 40}, "balanced": {"epochs": 120}, "best": {"epochs": 300, "burn_in": 500}},
+        presets={"fast": {"epochs": 40}, "balanced": {"epochs": 80}, "best": {"epochs": 300, "burn_in": 500}},
     )),
 }
 

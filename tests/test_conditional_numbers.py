@@ -93,6 +93,17 @@ def test_native_draws_already_meet_the_request(fitted, kinds):
         assert (rows["amount"] > x).sum() >= 0.85 * 500  # 10% of rows drawn freely
 
 
+def test_gan_keeps_free_rows_of_a_common_category(fitted):
+    name, model = fitted
+    if name != "gan":
+        pytest.skip("the GAN's way for categories at least keep_share common")
+    kind_a = Conditions((Condition("kind", "=", "a"),))
+    rows = model._decode_sample(2000, 0, Evidence.build(model, kind_a))
+    assert (rows["kind"] == "a").all() and len(rows) < 2000  # rows that drew another kind are not decoded
+    own = own_conditional(model, kind_a, 20_000)  # its own conditional: the flag follows the kind as there
+    assert (rows["flag"] == "yes").mean() == pytest.approx((own["flag"] == "yes").mean(), abs=0.05)
+
+
 def test_conditional_sampling_is_reproducible(fitted, kinds):
     _, model = fitted
     both = Conditions(KIND_C.where + above_p90(kinds)[1].where)
