@@ -74,6 +74,13 @@ class _RBMNet(nn.Module):
             cols = (vocab_t == width).nonzero().flatten()
             self.groups.append((cols, self.offsets[cols, None] + torch.arange(width, device=device)))
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        chains = state_dict.get(prefix + "chains")
+        if prefix + "pool" not in state_dict and chains is not None:  # a file from before the pool: its chains
+            repeats = -(-len(self.pool) // max(len(chains), 1))
+            state_dict[prefix + "pool"] = chains.repeat(repeats, 1)[:len(self.pool)]
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def hidden_input(self, tokens: torch.Tensor) -> torch.Tensor:
         """Total input of every hidden unit for rows of tokens [rows, columns]."""
         return F.embedding_bag(tokens + self.offsets, self.weight, mode="sum") + self.hidden_bias

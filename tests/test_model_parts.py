@@ -181,3 +181,20 @@ def test_untrained_rbm_already_draws_the_column_shares(mixed):
         real_shares = np.bincount(real[:, column], minlength=size) / len(real)
         drawn_shares = np.bincount(drawn[:, column], minlength=size) / len(drawn)
         assert np.abs(real_shares - drawn_shares).max() < 0.04, (column, real_shares, drawn_shares)
+
+
+def test_rbm_saved_before_the_pool_still_loads(mixed):
+    import io
+
+    from models.base import Generator
+
+    model = registry.create("rbm", "fast", epochs=2, burn_in=5).fit(mixed.typed(), mixed.schema)
+    checkpoint = torch.load(io.BytesIO(model.to_bytes()), weights_only=True)
+    for net in ("rbm", "average"):
+        del checkpoint["networks"][net]["pool"]  # how files stored an RBM before drawn rows started from a pool
+    checkpoint["config"].pop("pool_epochs")
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    old = Generator.load(buffer.getvalue())
+    chains = checkpoint["networks"]["rbm"]["chains"]
+    assert torch.equal(old.net_.pool[:len(chains)], chains) and len(old.sample(50, seed=1)) == 50
