@@ -349,7 +349,7 @@ class ConditionalGAN(Generator):
         for j, slot in asked:
             blocks = torch.full((n,), int(self.block_index_[j]), device=raw.device)
             chance = self.spans_.block_log_prob(raw, blocks, torch.full_like(blocks, slot)).exp().cpu()
-            keep &= torch.rand(n, generator=generator) < chance
+            keep &= torch.rand(n, generator=generator, device=generator.device).cpu() < chance
         rows = self.spans_.draw(raw[keep.to(raw.device)], None, generator)
         for j, slot in asked:
             span = sampler.spans[j]
