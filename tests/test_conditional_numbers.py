@@ -93,10 +93,9 @@ def test_native_draws_already_meet_the_request(fitted, kinds):
         assert (rows["amount"] > x).sum() >= 0.85 * 500  # 10% of rows drawn freely
 
 
+@pytest.mark.parametrize("fitted", ["gan"], indirect=True)  # the GAN's way for categories keep_share common
 def test_gan_keeps_free_rows_of_a_common_category(fitted):
-    name, model = fitted
-    if name != "gan":
-        pytest.skip("the GAN's way for categories at least keep_share common")
+    _, model = fitted
     kind_a = Conditions((Condition("kind", "=", "a"),))
     rows = model._decode_sample(2000, 0, Evidence.build(model, kind_a))
     assert (rows["kind"] == "a").all() and len(rows) < 2000  # rows that drew another kind are not decoded
