@@ -116,10 +116,8 @@ class Evidence:
         for j, span in enumerate(self.encoder.spans_):
             codec = self.encoder.codecs_[span.column]
             if codec.discrete and span.column in self.slots:
-                upper = np.cumsum(codec.probs)
-                edges = np.clip(np.concatenate([[0.0], upper]), EPS, 1 - EPS)
-                allowed = self.slots[span.column]
-                out[j] = [(float(ndtri(edges[s])), float(ndtri(edges[s + 1]))) for s in np.flatnonzero(allowed)]
+                edges = codec.normal_edges()
+                out[j] = [(float(edges[s]), float(edges[s + 1])) for s in np.flatnonzero(self.slots[span.column])]
             elif span.role == "value" and span.column in self.positions:
                 out[j] = [self.score_interval(span.column)]
             elif span.role == "missing" and span.column in self.positions:

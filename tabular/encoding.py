@@ -283,9 +283,16 @@ class DiscreteCodec:
         return ndtri(np.clip(u, EPS, 1 - EPS))
 
     def from_normal(self, z: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        return self.decode_codes(self.normal_slots(z), rng)
+
+    def normal_edges(self) -> np.ndarray:
+        """Where each slot's slice of the normal line starts and ends (slots ordered by frequency)."""
+        return ndtri(np.clip(np.concatenate([[0.0], np.cumsum(self.probs)]), EPS, 1 - EPS))
+
+    def normal_slots(self, z: np.ndarray) -> np.ndarray:
+        """The slot whose slice holds each normal score."""
         upper = np.cumsum(self.probs)
-        codes = np.minimum(np.searchsorted(upper, ndtr(z), side="right"), len(self.slots) - 1)
-        return self.decode_codes(codes, rng)
+        return np.minimum(np.searchsorted(upper, ndtr(z), side="right"), len(self.slots) - 1)
 
     def decode_codes(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         """Values for slot indices; "other" draws a rare value by its frequency."""
