@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from models.base import Generator
-from models.synthesis import RowsCallback, SynthesisResult, synthesize
+from models.synthesis import RowsCallback, SynthesisResult, fresh_surrogates, synthesize
 from tabular.conditions import ConditionError, Conditions
 from tabular.schema import ColumnFormat, ColumnSpec, Handling, Kind, TableSchema
 
@@ -52,18 +53,23 @@ def make_output(model: Generator, plan: OutputPlan, seed: int | None = None, rea
         raise ConditionError("Augmentation adds synthetic rows to the real table, which is not loaded.")
     report = on_progress or (lambda *_: None)
     wanted = (0 if plan.augment else plan.rows) + plan.extra_rows
+    joined = bool(plan.extra_rows) and not plan.augment  # two synthetic parts: new IDs made once over both
     main = None
     if not plan.augment:
         main = synthesize(model, plan.rows, seed, real, drop_copies, lambda made, _: report(made, wanted),
-                          plan.conditions)
+                          plan.conditions, fresh=not joined)
     done = 0 if main is None else len(main.frame)
     extra = None
     if plan.extra_rows:
         extra = synthesize(model, plan.extra_rows, None if seed is None else seed + 7, real, drop_copies,
-                           lambda made, _: report(done + made, wanted), plan.extra)
+                           lambda made, _: report(done + made, wanted), plan.extra, fresh=not joined)
     if plan.augment:
         return _augmented(model, real, extra)
-    return main if extra is None else _appended(main, extra)
+    if extra is None:
+        return main
+    result = _appended(main, extra)
+    result.values_replaced = fresh_surrogates(model, result.frame, real, np.random.default_rng(seed))
+    return result
 
 
 def flag_name(schema: TableSchema) -> str:
@@ -92,8 +98,7 @@ def _appended(main: SynthesisResult, extra: SynthesisResult) -> SynthesisResult:
     notes = main.notes + extra.notes + [f"The last {len(extra.frame):,} rows were added with "
                                         f"{extra.conditions.words()}."]
     return dataclasses.replace(main, frame=frame, requested=main.requested + extra.requested, notes=notes,
-                               copies_removed=main.copies_removed + extra.copies_removed,
-                               values_replaced=main.values_replaced + extra.values_replaced)
+                               copies_removed=main.copies_removed + extra.copies_removed)
 
 
 def _augmented(model: Generator, real: pd.DataFrame, extra: SynthesisResult) -> SynthesisResult:

@@ -35,7 +35,7 @@ class SynthesisResult:
 
 def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.DataFrame | None = None,
                drop_copies: bool = True, on_progress: RowsCallback | None = None,
-               conditions: Conditions | None = None) -> SynthesisResult:
+               conditions: Conditions | None = None, fresh: bool = True) -> SynthesisResult:
     """Draw ``rows`` synthetic rows.
 
     Args:
@@ -48,10 +48,12 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
         on_progress: called with (rows made, rows wanted) after each chunk.
         conditions: fixed values, ranges or a mix every row meets (``Generator.sample``); raises
             ``ConditionError`` when they cannot be met.
+        fresh: make new IDs and fake values here; False for a part of a table the caller joins and then
+            gives them once (``fresh_surrogates``), so IDs are unique across the parts.
     """
     report = on_progress or (lambda *_: None)
     if conditions is not None and conditions.mix is not None:
-        return _mixed(model, rows, seed, real, drop_copies, report, conditions)
+        return _mixed(model, rows, seed, real, drop_copies, report, conditions, fresh)
     rng = np.random.default_rng(seed)
     chunks, made, removed = [], 0, 0
     real_keys = row_keys(real, model.schema_) if drop_copies and real is not None else None
@@ -69,7 +71,8 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
         report(made, rows)
     frame = pd.concat(chunks, ignore_index=True) if chunks else model.sample(0)
     result = SynthesisResult(frame, rows, copies_removed=removed, conditions=conditions or Conditions())
-    result.values_replaced = _fresh_surrogates(model, frame, real, rng)
+    if fresh:
+        result.values_replaced = fresh_surrogates(model, frame, real, rng)
     if len(frame) < rows:
         result.notes.append(f"Only {len(frame):,} of {rows:,} rows could be made without copying a real row: this "
                             "table has few possible combinations. Turn off copy removal to get every row.")
@@ -77,26 +80,29 @@ def synthesize(model: Generator, rows: int, seed: int | None = None, real: pd.Da
 
 
 def _mixed(model: Generator, rows: int, seed: int | None, real: pd.DataFrame | None, drop_copies: bool,
-           report: RowsCallback, conditions: Conditions) -> SynthesisResult:
-    """A mix met exactly over the whole table: each value's rows drawn (and copies replaced) on their own."""
+           report: RowsCallback, conditions: Conditions, fresh: bool) -> SynthesisResult:
+    """A mix met exactly over the whole table: each value's rows drawn (and copies replaced) on their own, new
+    IDs and fakes made once over the joined table."""
     mix, rng = conditions.mix, np.random.default_rng(seed)
     parts, done = [], 0
     for value, count in mix.counts(rows):
         offset = done
         part = synthesize(model, count, int(rng.integers(2**31)), real, drop_copies,
-                          lambda made, _: report(offset + made, rows), conditions.with_fixed(mix.column, value))
+                          lambda made, _: report(offset + made, rows), conditions.with_fixed(mix.column, value),
+                          fresh=False)
         parts.append(part)
         done += len(part.frame)
     frame = pd.concat([p.frame for p in parts], ignore_index=True)
     frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
-    result = SynthesisResult(frame, rows, copies_removed=sum(p.copies_removed for p in parts),
-                             values_replaced=sum(p.values_replaced for p in parts), conditions=conditions)
+    result = SynthesisResult(frame, rows, copies_removed=sum(p.copies_removed for p in parts), conditions=conditions)
+    if fresh:
+        result.values_replaced = fresh_surrogates(model, frame, real, rng)
     result.notes = list(dict.fromkeys(note for p in parts for note in p.notes))
     return result
 
 
-def _fresh_surrogates(model: Generator, frame: pd.DataFrame, real: pd.DataFrame | None,
-                      rng: np.random.Generator) -> int:
+def fresh_surrogates(model: Generator, frame: pd.DataFrame, real: pd.DataFrame | None,
+                     rng: np.random.Generator) -> int:
     """Make ID and fake columns over the whole table at once: IDs unique, no value equal to a real one."""
     model.surrogates_.fill(frame, model.schema_, rng)
     replaced = 0
