@@ -9,6 +9,7 @@ form in ``models.conditional``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabular.parsing import parse_numbers
 from tabular.schema import ColumnSpec, Handling, Kind, TableSchema
 
 OPERATORS = ("=", ">", ">=", "<", "<=")
@@ -168,19 +170,28 @@ def column_for(schema: TableSchema, name: str) -> ColumnSpec:
     return spec
 
 
+def _number(raw: str, spec: ColumnSpec) -> float:
+    """A number written in the column's own style (separators, currency sign, unit), or plainly with "," for
+    thousands where the column's decimals are points."""
+    styles = [spec.format]
+    if spec.format.decimal_sep == ".":
+        styles.append(dataclasses.replace(spec.format, thousands_sep=","))
+    for style in styles:
+        number = float(parse_numbers(pd.Series([raw.replace("_", "")]), style).iloc[0])
+        if math.isfinite(number):
+            return number
+    raise ValueError(raw)
+
+
 def typed_value(spec: ColumnSpec, text: Any) -> Any:
     """``text`` read as a value of this column: a number, a date, yes/no (True/False) or a category's text."""
     raw = str(text).strip()
     try:
         if spec.kind in (Kind.NUMBER, Kind.WHOLE_NUMBER):
-            cleaned = raw.replace(spec.format.prefix, "", 1) if spec.format.prefix else raw
-            cleaned = cleaned.removesuffix(spec.format.suffix.strip()) if spec.format.suffix.strip() else cleaned
-            number = float(cleaned.replace(",", "").replace("_", "").replace(" ", ""))
-            if not math.isfinite(number):
-                raise ValueError(raw)
-            return number
+            return _number(raw, spec)
         if spec.kind is Kind.DATETIME:
-            return pd.Timestamp(raw).tz_localize(None) if pd.Timestamp(raw).tzinfo else pd.Timestamp(raw)
+            stamp = pd.Timestamp(raw)
+            return stamp.tz_localize(None) if stamp.tzinfo else stamp
     except (ValueError, TypeError) as exc:
         what = "a date such as 2024-01-31" if spec.kind is Kind.DATETIME else "a number"
         raise ConditionError(f"'{raw}' is not {what}, which column '{spec.name}' holds.") from exc
