@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -63,7 +64,7 @@ CASES = {  # table: (target column, minority value as the column holds it, numer
     "hotels": ("market_segment", "corporate", "avg_price_per_room"),
 }
 ROWS = 2_000  # rows per request for "met" and "shape"
-TIME_ROWS = int(__import__("os").environ.get("BENCH_TIME_ROWS", 100_000))
+TIME_ROWS = int(os.environ.get("BENCH_TIME_ROWS", 100_000))
 SHAPE_GAP, TIME_RATIO, AUC_LOSS = 0.05, 3.0, 0.02  # the targets
 NAMES = ["autoregressive", "diffusion", "copula", "bayesnet", "gan", "rbm", "vae", "flow"]
 

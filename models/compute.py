@@ -135,6 +135,11 @@ def seeded_generator(seed: int, device: torch.device) -> torch.Generator:
     return generator
 
 
+def uniform(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """Uniform draws from ``generator`` (on its own device), placed on ``device``."""
+    return torch.rand(shape, generator=generator, device=generator.device).to(device)
+
+
 @lru_cache(maxsize=None)
 def fast_bfloat16(device_type: str) -> bool:
     """Whether bfloat16 matrix products run natively (and so about 3x faster) on this device."""

@@ -198,10 +198,10 @@ def _allowed_slots(codec: DiscreteCodec, conditions: Conditions, column: str, pr
 
 def _unseen_category(codec: DiscreteCodec, mine: Conditions, column: str, protected: bool) -> str:
     """Why no category meets the request, with the closest values the model can write."""
-    known = pickable(codec, rare=True) + ([POOLED_LABEL] if codec.pooled in codec.values else [])
+    known = list(codec.values) + list(codec.rare)  # the pooled label too: it may be what was typed
     shown = [show(v) for v in _slot_values(codec)[: len(codec.values)] if v is not None] + codec.rare
     fixed = next((c for c in mine.where if c.fixed), None)
-    if fixed is not None and codec.spec.kind in (Kind.CATEGORY,):
+    if fixed is not None and codec.spec.kind is Kind.CATEGORY:
         close = difflib.get_close_matches(str(fixed.value), known, n=3, cutoff=0.5)
         close = close or [v for v in known if v.lower() == str(fixed.value).lower()]
         pooled = codec.pooled is not None and codec.pooled in codec.values

@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from models.base import Generator
-from models.compute import autocast
+from models.compute import autocast, uniform
 from models.nets import MLP, Residual, SpanIndex
 from models.private_training import PrivateTrainer, private_trainer
 from models.training import TrainingSession
@@ -349,7 +349,7 @@ class ConditionalGAN(Generator):
         for j, slot in asked:
             blocks = torch.full((n,), int(self.block_index_[j]), device=raw.device)
             chance = self.spans_.block_log_prob(raw, blocks, torch.full_like(blocks, slot)).exp().cpu()
-            keep &= torch.rand(n, generator=generator, device=generator.device).cpu() < chance
+            keep &= uniform((n,), generator, chance.device) < chance
         rows = self.spans_.draw(raw[keep.to(raw.device)], None, generator)
         for j, slot in asked:
             span = sampler.spans[j]

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from models.base import Generator
+from models.compute import uniform
 from models.conditional import token_within
 from models.minibatch import advance, one_cycle
 from models.training import TrainingSession
@@ -48,11 +49,6 @@ class RBMConfig:
     init_scale: float = 0.01  # standard deviation of the starting weights (small: columns start independent)
     seed: int = 0  # makes fit and sampling reproducible
     threads: int | None = None  # CPU threads while fitting (None: this training's share of the cores)
-
-
-def _uniform(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    """Uniform draws from ``generator`` (on its own device), placed on ``device``."""
-    return torch.rand(shape, generator=generator, device=generator.device).to(device)
 
 
 class _RBMNet(nn.Module):
@@ -100,7 +96,7 @@ class _RBMNet(nn.Module):
     def draw_tokens(self, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """One token per column from its softmax group (so exactly one active unit per column); a token of
         probability 0 (a logit of -inf) is never drawn."""
-        u = _uniform((len(logits), self.columns), generator, logits.device)
+        u = uniform((len(logits), self.columns), generator, logits.device)
         tokens = torch.empty(len(logits), self.columns, dtype=torch.long, device=logits.device)
         for cols, log_p in self.log_probs(logits):
             cdf = log_p.exp().cumsum(-1)
@@ -110,7 +106,7 @@ class _RBMNet(nn.Module):
 
     def draw_hidden(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         p = torch.sigmoid(self.hidden_input(tokens))
-        return (_uniform(tuple(p.shape), generator, p.device) < p).float()
+        return (uniform(tuple(p.shape), generator, p.device) < p).float()
 
     @torch.no_grad()
     def gibbs(self, tokens: torch.Tensor, steps: int, generator: torch.Generator,

@@ -13,6 +13,15 @@ from tabular.dataset import Dataset, load_dataset
 os.environ.setdefault("SDS_WORKSPACE", tempfile.mkdtemp(prefix="sds-workspace-"))
 
 
+def kinds_table(n: int, seed: int) -> tuple[pd.DataFrame, np.random.Generator]:
+    """``kind`` a (70%), b (25%), c (5%) and ``amount`` around 10, 50 or 200 by kind; the generator goes on to
+    draw a third column that follows the kind its own way (the conditional-sampling tests)."""
+    rng = np.random.default_rng(seed)
+    kind = rng.choice(["a", "b", "c"], n, p=[0.7, 0.25, 0.05])
+    amount = np.round(np.select([kind == "a", kind == "b"], [10.0, 50.0], 200.0) * rng.lognormal(0, 0.2, n), 2)
+    return pd.DataFrame({"kind": kind, "amount": amount}), rng
+
+
 def mixed_csv(n: int = 240, seed: int = 0) -> bytes:
     rng = np.random.default_rng(seed)
     plan = rng.choice(["basic", "pro", "enterprise"], n, p=[0.6, 0.3, 0.1])

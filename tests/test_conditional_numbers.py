@@ -11,6 +11,7 @@ from models.conditional import Evidence
 from tabular.conditions import Condition, Conditions
 from tabular.dataset import load_dataset
 from tabular.privacy import PrivacySettings
+from tests.conftest import kinds_table
 
 # Small settings that learn the kinds table within seconds each.
 SETTINGS = {"copula": {}, "diffusion": {"epochs": 30, "batch_size": 200, "width": 64},
@@ -19,13 +20,11 @@ KIND_C = Conditions((Condition("kind", "=", "c"),))
 
 
 def kinds_csv(n: int = 3000, seed: int = 0) -> bytes:
-    """A rare kind (c, 5%) with much larger amounts than the others, and a flag that goes with the kind."""
-    rng = np.random.default_rng(seed)
-    kind = rng.choice(["a", "b", "c"], n, p=[0.7, 0.25, 0.05])
-    base = np.select([kind == "a", kind == "b"], [10.0, 50.0], 200.0)
-    amount = np.round(base * rng.lognormal(0, 0.2, n), 2)
-    flag = np.where(rng.random(n) < np.select([kind == "a", kind == "b"], [0.1, 0.5], 0.9), "yes", "no")
-    return pd.DataFrame({"kind": kind, "amount": amount, "flag": flag}).to_csv(index=False).encode()
+    """``kinds_table`` (a rare kind c, 5%, with much larger amounts) with a yes/no flag that goes with the kind."""
+    frame, rng = kinds_table(n, seed)
+    kind = frame["kind"].to_numpy()
+    frame["flag"] = np.where(rng.random(n) < np.select([kind == "a", kind == "b"], [0.1, 0.5], 0.9), "yes", "no")
+    return frame.to_csv(index=False).encode()
 
 
 @pytest.fixture(scope="module")

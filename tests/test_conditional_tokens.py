@@ -11,6 +11,7 @@ from models import registry
 from models.conditional import Evidence, native_generators
 from tabular.conditions import Condition, Conditions
 from tabular.dataset import load_dataset
+from tests.conftest import kinds_table
 
 # Settings that learn the dependence of this table within seconds (the RBM needs the most steps).
 SETTINGS = {"autoregressive": {"epochs": 15, "batch_size": 200, "width": 64},
@@ -20,14 +21,12 @@ RARE = Conditions((Condition("kind", "=", "c"),))
 
 
 def kinds_csv(n: int = 3000, seed: int = 0) -> bytes:
-    """``kind`` a (70%), b (25%), c (5%); ``amount`` around 10, 50 or 200 by kind; ``flag`` mostly follows kind."""
-    rng = np.random.default_rng(seed)
-    kind = rng.choice(["a", "b", "c"], n, p=[0.7, 0.25, 0.05])
-    centre = np.select([kind == "a", kind == "b"], [10.0, 50.0], 200.0)
-    amount = np.round(centre * rng.lognormal(0, 0.2, n), 2)
-    flag = np.where(rng.random(n) < 0.85, np.select([kind == "a", kind == "b"], ["low", "mid"], "high"),
-                    rng.choice(["low", "mid", "high"], n))
-    return pd.DataFrame({"kind": kind, "amount": amount, "flag": flag}).to_csv(index=False).encode()
+    """``kinds_table`` with ``flag`` low, mid or high, mostly following the kind."""
+    frame, rng = kinds_table(n, seed)
+    kind = frame["kind"].to_numpy()
+    frame["flag"] = np.where(rng.random(n) < 0.85, np.select([kind == "a", kind == "b"], ["low", "mid"], "high"),
+                             rng.choice(["low", "mid", "high"], n))
+    return frame.to_csv(index=False).encode()
 
 
 @pytest.fixture(scope="module")

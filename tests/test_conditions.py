@@ -36,7 +36,8 @@ def test_where_reads_each_kind(mixed):
 @pytest.mark.parametrize("text, words", [
     ("nosuch=1", "no column called 'nosuch'"), ("customer_id=C00001", "gets new made-up values"),
     ("plan>3", "takes ="), ("spend=lots", "is not a number"), ("active=maybe", "is yes/no"),
-    ("plan", "write it as COLUMN=VALUE"), ("joined>soon", "is not a date"),
+    ("plan", "write it as COLUMN=VALUE"), ("joined>soon", "is not a date"), ("visits=2.5", "whole numbers"),
+    ("spend=nan", "not a number"),
 ])
 def test_where_refuses_in_plain_words(mixed, text, words):
     with pytest.raises(ConditionError, match=words):
@@ -49,12 +50,15 @@ def test_balance_shares_percentages_and_equal(mixed):
     assert mix == Mix("plan", (("basic", 0.5), ("pro", 0.25), ("enterprise", 0.25)))
     equal = parse_balance("plan", schema, ["basic", "pro", "enterprise"])
     assert [share for _, share in equal.shares] == pytest.approx([1 / 3] * 3)
-    with pytest.raises(ConditionError, match="listed twice"):
-        parse_balance("plan=pro:1,pro:2", schema)
-    with pytest.raises(ConditionError, match="share of 0"):
-        parse_balance("plan=pro:0", schema)
-    with pytest.raises(ConditionError, match="numbers or dates"):
-        parse_balance("spend=1:1", schema)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("plan=pro:1,pro:2", "listed twice"), ("plan=pro:0", "share of 0"), ("spend=1:1", "numbers or dates"),
+    ("plan=pro:inf,basic:1", "must be numbers"),
+])
+def test_balance_refuses_in_plain_words(mixed, text, words):
+    with pytest.raises(ConditionError, match=words):
+        parse_balance(text, mixed.schema)
 
 
 def test_mix_counts_add_up_by_largest_remainder():
@@ -183,12 +187,6 @@ def test_review_edge_cases(copula, mixed, monkeypatch):
     assert (copula.sample(20, seed=0, conditions=Conditions((Condition("note", "=", "fixed"),)))["note"]
             == "fixed").all()  # a one-value column: met by every row, not a crash
     assert len(copula.sample(0, conditions=Conditions((Condition("plan", "=", "pro"),)))) == 0
-    with pytest.raises(ConditionError, match="whole numbers"):
-        parse_where("visits=2.5", schema)
-    with pytest.raises(ConditionError, match="not a number"):
-        parse_where("spend=nan", schema)
-    with pytest.raises(ConditionError, match="must be numbers"):
-        parse_balance("plan=pro:inf,basic:1", schema)
     monkeypatch.setattr(synthesis, "CHUNK_ROWS", 128)  # many chunks: the mix is still exact over the table
     thirds = Conditions((), Mix("plan", (("basic", 1 / 3), ("pro", 1 / 3), ("enterprise", 1 / 3))))
     made = synthesis.synthesize(copula, 1000, seed=0, real=mixed.typed(), conditions=thirds).frame
@@ -196,3 +194,26 @@ def test_review_edge_cases(copula, mixed, monkeypatch):
     clash = type(schema).from_json(schema.to_json())
     clash.columns.append(ColumnSpec("synthetic_row", Kind.YES_NO, Handling.SYNTHESIZE))
     assert flag_name(clash) == "synthetic_row_"
+
+
+def test_new_ids_are_unique_across_the_parts_of_a_shaped_table(copula, mixed):
+    from models.synthesis import synthesize
+
+    half = Conditions((), Mix("plan", (("basic", 0.5), ("pro", 0.5))))
+    real = mixed.typed()
+    for seed in range(3):  # each value's rows are drawn on their own; their IDs must not meet
+        made = synthesize(copula, 2000, seed=seed, real=real, conditions=half).frame
+        assert made["customer_id"].is_unique and not made["customer_id"].isin(real["customer_id"]).any()
+    asked = Conditions((Condition("plan", "=", "enterprise"),))
+    added = make_output(copula, OutputPlan(1500, Conditions(), 500, asked), seed=0, real=real).frame
+    assert len(added) == 2000 and added["customer_id"].is_unique
+
+
+@pytest.mark.parametrize("text, value", [("1,5", 1.5), ("1.234,5", 1234.5), ("12 €", 12.0), ("-3", -3.0)])
+def test_numbers_are_read_in_the_columns_own_style(text, value):
+    from tabular.conditions import typed_value
+    from tabular.schema import ColumnFormat, ColumnSpec, Handling, Kind
+
+    euros = ColumnSpec("amount", Kind.NUMBER, Handling.SYNTHESIZE,
+                       format=ColumnFormat(decimal_sep=",", thousands_sep=".", suffix=" €"))
+    assert typed_value(euros, text) == value

@@ -103,7 +103,7 @@ def _rule(model, name: str, left, right, key: str, first: bool) -> list[Conditio
     shown = "visible" if first else "collapsed"
     if not isinstance(codec, ContinuousCodec):
         left.selectbox("Rule", ["is"], key=f"{key}_op_cat", label_visibility=shown, disabled=True)
-        values = value_choices(codec)
+        values = pickable(codec, rare=True)
         label = {v: _label(spec, v) for v in values}
         rarest = max(len([v for v in values if v not in codec.rare]) - 1, 0)  # the case people usually want more of
         value = right.selectbox("Value", values, index=rarest, format_func=label.get, key=f"{key}_val_{name}",
@@ -145,11 +145,6 @@ def _date_rule(name, op, low, high, box, key, shown) -> list[Condition]:
     if op == "exactly":
         return [Condition(name, ">=", day), Condition(name, "<", day + pd.Timedelta(days=1))]
     return [Condition(name, ">=", day)] if op == "at least" else [Condition(name, "<", day + pd.Timedelta(days=1))]
-
-
-def value_choices(codec) -> list[str]:
-    """A category column's values the model can write, most common first, as stored text."""
-    return pickable(codec, rare=True)
 
 
 def _label(spec, value: str) -> str:
