@@ -238,8 +238,9 @@ class _Inpainting:
         width = max(layout.vocab, default=1)
         allowed = {j: torch.from_numpy(np.pad(mask.astype(bool), (0, width - len(mask)))) for j, mask in tokens.items()}
         weighted = bool(numbers) or any(int(mask.sum()) > 1 for mask in allowed.values())
-        zeros = torch.zeros(n, dtype=torch.float64) if weighted else None
-        return cls(dict(numbers), allowed, SPREAD if weighted else 0.0, zeros, zeros)
+        def zeros():
+            return torch.zeros(n, dtype=torch.float64) if weighted else None
+        return cls(dict(numbers), allowed, SPREAD if weighted else 0.0, zeros(), zeros())  # log weight, twist
 
     def start(self, n: int, columns: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokens and which are hidden at the start: a column allowed one token shows it from the first step."""
