@@ -106,7 +106,7 @@ class Generator(ABC):
         data = self._encode(table)
         held_out = self._encode(validation) if validation is not None and len(validation) else None
         session = TrainingSession(self, self._planned_epochs(), validation, on_progress, control,
-                                  options or TrainingOptions(), held_out, checkpoint, resume)
+                                  self._options(options or TrainingOptions()), held_out, checkpoint, resume)
         threads = self._threads()
         self.dp_trainer_ = None  # set by models.private_training.private_trainer in a private fit
         try:
@@ -253,6 +253,10 @@ class Generator(ABC):
 
     def _planned_epochs(self) -> int:
         return int(getattr(self.config, "epochs", 1))
+
+    def _options(self, options: TrainingOptions) -> TrainingOptions:
+        """The watching and stopping settings as this model needs them (by default, as given)."""
+        return options
 
     # ----- helpers ----------------------------------------------------------------------------------------
     def _threads(self) -> int | None:

@@ -22,6 +22,17 @@ def test_early_stopping_restores_best(mixed):
     assert len(report.history) == 4
 
 
+@pytest.mark.parametrize("caller, own, stops_after", [(2, 4, 5), (6, 4, 7)])
+def test_gan_waits_its_own_patience(mixed, caller, own, stops_after):
+    """A GAN's live quality swings, so it waits its own number of checks for a gain, or the caller's if more."""
+    data = mixed.typed()
+    model = registry.create("gan", "fast", epochs=40, batch_size=60, patience=own)
+    options = TrainingOptions(eval_every=1, patience=caller, min_delta=0.5, min_share=0.1)
+    model.fit(data, mixed.schema, validation=data.head(80), options=options)
+    report = model.report_
+    assert report.stop_reason == "early_stop" and report.best_epoch == 1 and report.epochs_run == stops_after
+
+
 def test_time_budget_stops_and_keeps_model(mixed):
     model = registry.create("gan", "fast", epochs=100_000, batch_size=60)
     model.fit(mixed.typed(), mixed.schema, options=TrainingOptions(budget_seconds=1.0))
