@@ -208,9 +208,15 @@ class ConditionalGAN(Generator):
 
     def _raw(self, cond: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """The generator's output before activation, for one condition vector per row."""
+        return self.generator_net_.out(self._hidden(cond, generator))
+
+    def _hidden(self, cond: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The generator's last features (its output is one linear layer of them), for one condition per row;
+        in bfloat16 where the hardware is fast at it, as in training, and handed on as float32."""
         noise = torch.randn(len(cond), self.config.noise_dim, generator=generator, device=generator.device)
         noise = noise.to(self.device_)
-        return self.generator_net_(torch.cat([noise, cond], dim=1) if cond.shape[1] else noise)
+        with autocast(self.device_):
+            return self.generator_net_.blocks(torch.cat([noise, cond], dim=1) if cond.shape[1] else noise).float()
 
     def _fake(self, cond: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         raw = self._raw(cond, generator)
@@ -346,23 +352,28 @@ class ConditionalGAN(Generator):
     def _kept(self, n: int, generator: torch.Generator, asked: list[tuple[int, int]]) -> np.ndarray:
         """Of ``n`` free rows, those that draw every asked (conditioned column, slot): the asked categories are
         drawn first from the generator's output and only rows that drew them are drawn in full (the blocks are
-        independent given the output, so this is the model's own conditional), so a dropped row costs one pass
-        of the network and no decoding."""
+        independent given the output, so this is the model's own conditional). A dropped row costs the
+        network's hidden layers and the asked blocks' share of its output layer, and no decoding."""
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
         sampler = self._conditions()
         self.generator_net_.eval()
-        raw = self._raw(torch.from_numpy(sampler.for_sampling(n, rng)).to(self.device_), generator)
+        hidden = self._hidden(torch.from_numpy(sampler.for_sampling(n, rng)).to(self.device_), generator)
         keep = torch.ones(n, dtype=torch.bool)
         for j, slot in asked:
-            blocks = torch.full((n,), int(self.block_index_[j]), device=raw.device)
-            chance = self.spans_.block_log_prob(raw, blocks, torch.full_like(blocks, slot)).exp().cpu()
+            chance = torch.softmax(self._block_logits(hidden, int(self.block_index_[j])), dim=1)[:, slot].cpu()
             keep &= uniform((n,), generator, chance.device) < chance
-        rows = self.spans_.draw(raw[keep.to(raw.device)], None, generator)
+        rows = self.spans_.draw(self.generator_net_.out(hidden[keep.to(hidden.device)]), None, generator)
         for j, slot in asked:
             span = sampler.spans[j]
             rows[:, span.start:span.stop] = 0.0
             rows[:, span.start + slot] = 1.0
         return rows
+
+    def _block_logits(self, hidden: torch.Tensor, block: int) -> torch.Tensor:
+        """One softmax block of the generator's output (the rows of its output layer that make it)."""
+        start, width = int(self.spans_.block_start[block]), self.spans_.blocks[block].width
+        out = self.generator_net_.out
+        return F.linear(hidden, out.weight[start:start + width], out.bias[start:start + width])
 
     def _draw(self, cond: np.ndarray, generator: torch.Generator) -> np.ndarray:
         """One row per condition vector, categories drawn from the generator's output."""
