@@ -60,7 +60,7 @@ def conditional_check(synthetic: pd.DataFrame, conditions: Conditions, schema: T
         unseen: real rows the generator never saw (used when enough of them meet every group's condition).
         everything: all real rows (used otherwise, and said so).
     """
-    groups = _groups(conditions)
+    groups = [part for part, _ in conditions.parts()]
     enough = all(int(g.met(unseen).sum()) >= MIN_UNSEEN_ROWS for g in groups)
     real = unseen if enough else everything
     check = ConditionalCheck(conditions.words(), "unseen" if enough else "all")
@@ -71,12 +71,6 @@ def conditional_check(synthetic: pd.DataFrame, conditions: Conditions, schema: T
             _score(result, theirs, mine, without(schema, {c.column for c in group.where if c.fixed}))
         check.groups.append(result)
     return check
-
-
-def _groups(conditions: Conditions) -> list[Conditions]:
-    if conditions.mix is None:
-        return [conditions]
-    return [conditions.with_fixed(conditions.mix.column, value) for value, _ in conditions.mix.shares]
 
 
 def without(schema: TableSchema, columns: set[str]) -> TableSchema:

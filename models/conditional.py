@@ -188,7 +188,7 @@ def _allowed_slots(codec: DiscreteCodec, conditions: Conditions, column: str, pr
     frame = pd.DataFrame({column: pd.Series(values[: len(codec.values)], dtype=object)})
     allowed[: len(codec.values)] = mine.met(frame) if len(codec.values) else []
     if "__other__" in codec.slots and codec.rare:
-        rare = codec._typed(pd.Series(codec.rare, dtype=object))
+        rare = codec.typed(pd.Series(codec.rare, dtype=object))
         if mine.met(pd.DataFrame({column: rare})).any():
             allowed[codec.slots.index("__other__")] = True
     if not allowed.any():
@@ -265,22 +265,17 @@ def sample_conditioned(model: Generator, n: int, conditions: Conditions, seed: i
     """``n`` rows (model columns, typed) meeting every condition, with a mix met exactly; else ``ConditionError``."""
     check_request(conditions)
     rng = np.random.default_rng(seed)
-    if conditions.mix is None:
-        return _draw(model, n, conditions, rng)
-    parts = [(value, count) for value, count in conditions.mix.counts(n)]
-    for value, _ in parts:  # check every part before drawing any, so a bad value fails fast
-        Evidence.build(model, conditions.with_fixed(conditions.mix.column, value))
-    frames = [_draw(model, count, conditions.with_fixed(conditions.mix.column, value), rng)
-              for value, count in parts if count]
-    frame = pd.concat(frames, ignore_index=True) if frames else _draw(model, 0, conditions, rng)
-    return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
-
-
-def _draw(model: Generator, n: int, conditions: Conditions, rng: np.random.Generator) -> pd.DataFrame:
-    """Draw in rounds, keeping rows that meet the conditions, until ``n`` are made or the draws run out."""
-    evidence = Evidence.build(model, conditions)
-    if n <= 0:
+    parts = [(part, Evidence.build(model, part), count) for part, count in conditions.parts(n)]  # all checked
+    frames = [_draw(model, count, part, evidence, rng) for part, evidence, count in parts if count]  # first
+    if not frames:
         return model._decode_sample(0, 0)
+    frame = pd.concat(frames, ignore_index=True)
+    return frame if len(frames) == 1 else frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+
+
+def _draw(model: Generator, n: int, conditions: Conditions, evidence: Evidence,
+          rng: np.random.Generator) -> pd.DataFrame:
+    """Draw in rounds, keeping rows that meet the conditions, until ``n`` are made or the draws run out."""
     conditions = Conditions(tuple(c for c in conditions.where if c.column not in model.constants_))  # written later
     kept, have, tried = [], 0, 0
     limit = max(MAX_DRAW_FACTOR * n, MIN_DRAWS)

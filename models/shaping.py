@@ -84,12 +84,10 @@ def shaped_parts(result: SynthesisResult, plan: OutputPlan) -> list[tuple[pd.Dat
     """The synthetic rows of an output made under conditions, each with the conditions it was made under."""
     parts = []
     if plan.conditions and not plan.augment:
-        parts.append((result.frame.iloc[: len(result.frame) - (plan.extra_rows if plan.extra_rows else 0)],
-                      plan.conditions))
-    if plan.extra_rows and plan.extra:
-        flag = result.schema.columns[-1].name if plan.augment else None
-        synthetic = result.frame[result.frame[flag]].drop(columns=[flag]) if flag else result.frame.tail(plan.extra_rows)
-        parts.append((synthetic, plan.extra))
+        parts.append((result.frame.iloc[: len(result.frame) - result.added_rows], plan.conditions))
+    if result.added_rows and plan.extra:
+        added = result.frame.iloc[len(result.frame) - result.added_rows:]
+        parts.append((added.drop(columns=[result.flag]) if result.flag else added, plan.extra))
     return parts
 
 
@@ -98,7 +96,8 @@ def _appended(main: SynthesisResult, extra: SynthesisResult) -> SynthesisResult:
     notes = main.notes + extra.notes + [f"The last {len(extra.frame):,} rows were added with "
                                         f"{extra.conditions.words()}."]
     return dataclasses.replace(main, frame=frame, requested=main.requested + extra.requested, notes=notes,
-                               copies_removed=main.copies_removed + extra.copies_removed)
+                               copies_removed=main.copies_removed + extra.copies_removed,
+                               added_rows=len(extra.frame))
 
 
 def _augmented(model: Generator, real: pd.DataFrame, extra: SynthesisResult) -> SynthesisResult:
@@ -113,4 +112,5 @@ def _augmented(model: Generator, real: pd.DataFrame, extra: SynthesisResult) -> 
                                      format=ColumnFormat(true_label="yes", false_label="no")))
     notes = [AUGMENT_WARNING, f"It holds {len(own):,} real rows, then {len(extra.frame):,} synthetic rows with "
              f"{extra.conditions.words()}; the column '{flag}' says which is which."] + extra.notes
-    return dataclasses.replace(extra, frame=frame, notes=notes, real_rows=len(own), schema=schema)
+    return dataclasses.replace(extra, frame=frame, notes=notes, real_rows=len(own), schema=schema,
+                               added_rows=len(extra.frame), flag=flag)

@@ -30,6 +30,8 @@ class SynthesisResult:
     notes: list[str] = field(default_factory=list)
     conditions: Conditions = field(default_factory=Conditions)  # what every row (or the added rows) was asked to meet
     real_rows: int = 0  # augmentation: the table starts with this many real rows
+    added_rows: int = 0  # the table ends with this many rows added under other conditions (``OutputPlan.extra``)
+    flag: str | None = None  # augmentation: the yes/no column saying which rows are synthetic
     schema: TableSchema | None = None  # the file's columns when they differ from the model's (augmentation's flag)
 
 
@@ -83,13 +85,12 @@ def _mixed(model: Generator, rows: int, seed: int | None, real: pd.DataFrame | N
            report: RowsCallback, conditions: Conditions, fresh: bool) -> SynthesisResult:
     """A mix met exactly over the whole table: each value's rows drawn (and copies replaced) on their own, new
     IDs and fakes made once over the joined table."""
-    mix, rng = conditions.mix, np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
     parts, done = [], 0
-    for value, count in mix.counts(rows):
+    for asked, count in conditions.parts(rows):
         offset = done
         part = synthesize(model, count, int(rng.integers(2**31)), real, drop_copies,
-                          lambda made, _: report(offset + made, rows), conditions.with_fixed(mix.column, value),
-                          fresh=False)
+                          lambda made, _: report(offset + made, rows), asked, fresh=False)
         parts.append(part)
         done += len(part.frame)
     frame = pd.concat([p.frame for p in parts], ignore_index=True)

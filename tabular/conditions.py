@@ -93,6 +93,13 @@ class Conditions:
         """These row conditions plus ``column = value`` (no mix): one part of a mixed request."""
         return Conditions(self.where + (Condition(column, "=", value),), None, self.notes)
 
+    def parts(self, n: int = 0) -> list[tuple[Conditions, int]]:
+        """The request as row conditions only, with the rows each part gets out of ``n``: itself when there is
+        no mix, else one part per mix value (that value fixed), its share by ``Mix.counts``."""
+        if self.mix is None:
+            return [(self, n)]
+        return [(self.with_fixed(self.mix.column, value), count) for value, count in self.mix.counts(n)]
+
     def met(self, frame: pd.DataFrame) -> np.ndarray:
         """Which rows of a typed table meet every row condition (a mix is not a row condition)."""
         ok = np.ones(len(frame), dtype=bool)

@@ -303,9 +303,10 @@ class DiscreteCodec:
             out[is_other] = rng.choice(np.array(self.rare, dtype=object), size=int(is_other.sum()),
                                        p=self.rare_probs)
         out[out == "__missing__"] = None
-        return self._typed(pd.Series(out, dtype=object))
+        return self.typed(pd.Series(out, dtype=object))
 
-    def _typed(self, text: pd.Series) -> pd.Series:
+    def typed(self, text: pd.Series) -> pd.Series:
+        """Stored texts (the slots' values) as the column's typed values."""
         kind = self.spec.kind
         if kind is Kind.YES_NO:
             return text.map({"True": True, "False": False}).astype("boolean")

@@ -1,5 +1,7 @@
 """Conditional requests: reading them, checking rows, plain refusals, and meeting them (mix, shaping, checks)."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,6 +67,16 @@ def test_mix_counts_add_up_by_largest_remainder():
     mix = Mix("c", (("a", 1 / 3), ("b", 1 / 3), ("c", 1 / 3)))
     assert [n for _, n in mix.counts(100)] == [34, 33, 33]
     assert sum(n for _, n in Mix("c", (("a", 0.999), ("b", 0.001))).counts(7)) == 7
+
+
+def test_parts_split_a_mix_into_row_conditions_with_their_rows():
+    spend = Condition("spend", ">", 10.0)
+    mixed_request = Conditions((spend,), Mix("plan", (("pro", 0.25), ("basic", 0.75))))
+    parts = mixed_request.parts(10)
+    assert [(p.where, p.mix, n) for p, n in parts] == [
+        ((spend, Condition("plan", "=", "pro")), None, 3), ((spend, Condition("plan", "=", "basic")), None, 7)]
+    plain = Conditions((spend,))
+    assert plain.parts(10) == [(plain, 10)] and [n for _, n in mixed_request.parts()] == [0, 0]
 
 
 def test_met_checks_typed_rows_and_missing_never_meets(mixed):
@@ -153,6 +165,14 @@ def test_shaped_outputs(copula, mixed):
     added = make_output(copula, OutputPlan(100, Conditions(), 30, asked), seed=0, real=real)
     assert len(added.frame) == 130 and (added.frame["plan"].tail(30) == "enterprise").all()
     assert "last 30 rows" in added.notes[-1]
+    basic = Conditions((Condition("plan", "=", "basic"),))
+    plan = OutputPlan(100, basic, 30, asked)
+    both = make_output(copula, plan, seed=0, real=real)
+    short = dataclasses.replace(both, frame=both.frame.iloc[:-5], added_rows=25)  # as if 5 added rows were not made
+    for result, added_rows in ((both, 30), (short, 25)):
+        (first, first_asked), (last, last_asked) = shaped_parts(result, plan)
+        assert (first_asked, last_asked) == (basic, asked) and (len(first), len(last)) == (100, added_rows)
+        assert (first["plan"] == "basic").all() and (last["plan"] == "enterprise").all()
     augmented = make_output(copula, OutputPlan(0, Conditions(), 40, asked, augment=True), seed=0, real=real)
     frame = augmented.frame
     assert augmented.real_rows == len(real) and len(frame) == len(real) + 40

@@ -10,7 +10,7 @@ import streamlit as st
 from evaluation.conditional import ConditionalCheck
 from evaluation.plots import REAL, SYNTHETIC, column_figure
 from models.conditional import pickable
-from models.shaping import AUGMENT_WARNING, FLAG_COLUMN, OutputPlan
+from models.shaping import AUGMENT_WARNING, OutputPlan, flag_name
 from tabular.conditions import Condition, ConditionError, Conditions, normalised_mix, typed_value
 from tabular.encoding import ContinuousCodec
 from tabular.schema import Kind
@@ -56,7 +56,7 @@ def output_plan(model, rows: int, real: pd.DataFrame | None) -> OutputPlan | Non
                             help="For augmentation the suggestion is the number that evens the case out with "
                                  "the most common value of its column.")
     if mode == "augment":
-        st.warning(AUGMENT_WARNING + f" A column '{FLAG_COLUMN}' says which rows are synthetic.",
+        st.warning(AUGMENT_WARNING + f" A column '{flag_name(model.schema_)}' says which rows are synthetic.",
                    icon=":material/warning:")
     return OutputPlan(rows, Conditions(), int(extra), Conditions(where), augment=mode == "augment") if where else None
 
