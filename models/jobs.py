@@ -118,12 +118,12 @@ def _trained(request: TrainingRequest, model: Generator, rows: RowSplit) -> Trai
     race = getattr(model, "race_", None)
     if race is None:
         return TrainedModel(request.generator, request.preset, model, model.report_, time.time(), **split)
-    newest = time.time()
-    kept = {id(e.model): TrainedModel(e.generator, request.preset, e.model, e.model.report_, newest, **split)
-            for e in race if e.model is not None and e.model is not model.picked}
-    runners = list(kept.values())  # the pick comes last, the newest: a reopened project uses it
-    picked = TrainedModel(model.best_name_, request.preset, model.picked, model.picked.report_, newest + 0.001,
-                          runners_up=runners, **split)
+    now, others = time.time(), [e for e in race if e.model is not None and e.model is not model.picked]
+    kept = {id(e.model): TrainedModel(e.generator, request.preset, e.model, e.model.report_, now + 0.001 * i, **split)
+            for i, e in enumerate(others)}  # each its own time: a reopened project lists them in race order ...
+    runners = list(kept.values())  # ... and the pick comes last, the newest: a reopened project uses it
+    picked = TrainedModel(model.best_name_, request.preset, model.picked, model.picked.report_,
+                          now + 0.001 * len(others), runners_up=runners, **split)
     kept[id(model.picked)] = picked
     entries = [{**e.to_dict(), "model_id": kept[id(e.model)].model_id if e.model is not None else None}
                for e in race]

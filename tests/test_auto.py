@@ -42,6 +42,8 @@ def test_runners_up_are_kept_trained_and_can_be_opened(raced, mixed):
     for runner in result.runners_up:
         assert ids[runner.generator] == runner.model_id != result.model_id
         assert len(runner.model.sample(20, seed=0)) == 20
+    times = [r.finished_at for r in result.runners_up] + [result.finished_at]
+    assert times == sorted(set(times))  # each its own time, in race order, the pick newest (reopened: used)
 
 
 def test_the_race_is_drawn_live_one_line_per_candidate(raced):
