@@ -273,9 +273,10 @@ def _log_joint(x: torch.Tensor, weights: torch.Tensor, means: torch.Tensor, covs
 
 
 def _pick(probs: np.ndarray, n: int, generator: torch.Generator) -> np.ndarray:
-    """``n`` component indices drawn with probabilities ``probs``."""
-    if n <= 0:
-        return np.zeros(0, dtype=np.int64)
+    """``n`` component indices drawn with probabilities ``probs`` (one component takes no draws: the classic
+    copula's random stream stays as it was before the mixture)."""
+    if n <= 0 or len(probs) == 1:
+        return np.zeros(max(n, 0), dtype=np.int64)
     return torch.multinomial(torch.from_numpy(probs), n, replacement=True, generator=generator).numpy()
 
 

@@ -9,7 +9,7 @@ import torch
 
 from models import registry
 from models.base import Generator
-from models.copula import _log_box_chance, _Mixture
+from models.copula import _log_box_chance, _Mixture, _pick
 from tabular.conditions import Condition, Conditions
 from tabular.dataset import load_dataset
 from tabular.privacy import PrivacySettings
@@ -78,3 +78,12 @@ def test_a_copula_saved_before_the_mixture_still_loads(flipped):
     module = _Mixture(3)
     module.load_state_dict({"cholesky": 2 * torch.eye(3, dtype=torch.float64)})
     assert module.weights.tolist() == [1.0] and not module.means.any() and module.cholesky[0, 0, 0] == 2
+
+
+def test_one_component_takes_no_random_draws():
+    """The classic copula (and a file saved before the mixture) writes the rows it wrote before: picking among
+    one component uses nothing of the random stream."""
+    generator = torch.Generator().manual_seed(0)
+    before = generator.get_state()
+    assert (_pick(np.array([1.0]), 50, generator) == 0).all() and torch.equal(generator.get_state(), before)
+    assert not torch.equal((_pick(np.array([0.5, 0.5]), 50, generator), generator.get_state())[1], before)
