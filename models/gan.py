@@ -327,8 +327,7 @@ class ConditionalGAN(Generator):
 
     @torch.no_grad()
     def _sample(self, n: int, generator: torch.Generator) -> np.ndarray:
-        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-        return self._draw(self._conditions().for_sampling(n, rng), generator)
+        return self._draw(self._conditions().for_sampling(n, _numpy_rng(generator)), generator)
 
     @torch.no_grad()
     def _sample_given(self, n: int, generator: torch.Generator, evidence: Evidence) -> np.ndarray:
@@ -354,7 +353,7 @@ class ConditionalGAN(Generator):
         drawn first from the generator's output and only rows that drew them are drawn in full (the blocks are
         independent given the output, so this is the model's own conditional). A dropped row costs the
         network's hidden layers and the asked blocks' share of its output layer, and no decoding."""
-        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+        rng = _numpy_rng(generator)
         sampler = self._conditions()
         self.generator_net_.eval()
         hidden = self._hidden(torch.from_numpy(sampler.for_sampling(n, rng)).to(self.device_), generator)
@@ -385,6 +384,11 @@ class ConditionalGAN(Generator):
         if not hasattr(self, "sampler_"):
             self.sampler_ = _LoadedConditions(self.encoder_.spans_, self.condition_probs_)
         return self.sampler_
+
+
+def _numpy_rng(generator: torch.Generator) -> np.random.Generator:
+    """A numpy generator seeded from a sampling call's torch generator (condition vectors are drawn in numpy)."""
+    return np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
 
 
 class _LoadedConditions(ConditionSampler):
