@@ -181,15 +181,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def _request(args: argparse.Namespace, schema, model=None):
     """The --where and --balance options as one request; ``--balance COL`` needs the model's values of COL."""
     from models.conditional import column_values
-    from tabular.conditions import Conditions, check_request, mix_column, parse_balance, parse_where
+    from tabular.conditions import Conditions, Mix, check_request, mix_column, parse_balance, parse_where
 
     where = tuple(parse_where(text, schema) for text in args.where or [])
     mix = None
     if args.balance:
         column, _, shares = args.balance.partition("=")
-        name = mix_column(schema, column).name
-        if model is not None or shares.strip():
-            mix = parse_balance(args.balance, schema, column_values(model, name) if model is not None else None)
+        if shares.strip():
+            mix = parse_balance(args.balance, schema)
+        else:  # equal shares of the values the model writes; before training, the column alone is checked
+            name = mix_column(schema, column).name
+            mix = (parse_balance(args.balance, schema, column_values(model, name)) if model is not None
+                   else Mix(name, ()))
     conditions = Conditions(where, mix)
     check_request(conditions)
     return conditions

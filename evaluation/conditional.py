@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from evaluation.quality import quality_scores
+from evaluation.sdmetrics_bridge import scored_columns
 from tabular.conditions import Conditions
 from tabular.schema import Handling, TableSchema
 
@@ -82,9 +83,12 @@ def without(schema: TableSchema, columns: set[str]) -> TableSchema:
 
 
 def _score(result: GroupCheck, real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema) -> None:
-    if not schema.modelled():
+    """Shapes, trends and the worst columns, over the columns a quality score compares (none: left unscored,
+    not shown as 0%)."""
+    scored = scored_columns(schema)
+    if not scored:
         return
     scores = quality_scores(real, synthetic, schema)
     result.shapes = scores.column_shapes
-    result.trends = scores.column_pair_trends if len(schema.modelled()) > 1 else None
-    result.worst = [{"column": c["column"], "score": c["score"]} for c in scores.columns[:3] if c["score"] is not None]
+    result.trends = scores.column_pair_trends if len(scored) > 1 else None
+    result.worst = [{"column": c["column"], "score": c["score"]} for c in scores.columns if c["score"] is not None][:3]

@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 
 from evaluation.sdmetrics_bridge import scored_columns
-from tabular.schema import Kind, TableSchema
+from tabular.schema import NUMERIC_KINDS, Kind, TableSchema
 
 MAX_LEVELS = 250  # categories kept per column for trees (the rest pooled), under sklearn's 255 limit
 OTHER = "__other__"
-NUMERIC_KINDS = (Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.DATETIME)
 
 
 def sample_rows(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:

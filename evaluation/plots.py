@@ -7,11 +7,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from evaluation.features import NUMERIC_KINDS, as_labels
+from evaluation.features import as_labels
 from evaluation.membership import ATTACKERS, MembershipResult
 from evaluation.privacy import PrivacyResult
 from evaluation.quality import BANDS
-from tabular.schema import Kind, TableSchema
+from tabular.schema import NUMERIC_KINDS, Kind, TableSchema
 
 REAL, SYNTHETIC = "#4C78A8", "#F58518"  # one colour per side in every chart
 BAND_COLOURS = {"Excellent": "#2E7D32", "Good": "#7CB342", "Fair": "#F9A825", "Poor": "#C62828"}

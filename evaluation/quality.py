@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaluation.features import NUMERIC_KINDS, as_labels, as_numbers
+from evaluation.features import as_labels, as_numbers
 from evaluation.sdmetrics_bridge import plain_frame, quality_report, run_report, scored_columns, single_table_reports
-from tabular.schema import TableSchema
+from tabular.schema import NUMERIC_KINDS, TableSchema
 
 # (lowest score, band, what data in the band is fit for)
 BANDS = [

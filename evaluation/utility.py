@@ -11,8 +11,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.metrics import f1_score, r2_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from evaluation.features import NUMERIC_KINDS, FeatureMap, as_labels, as_numbers, sample_rows
-from tabular.schema import Kind, TableSchema
+from evaluation.features import FeatureMap, as_labels, as_numbers, sample_rows
+from tabular.schema import NUMERIC_KINDS, Kind, TableSchema
 
 TREE_SETTINGS = dict(max_iter=100, learning_rate=0.1, categorical_features="from_dtype", random_state=0)
 

@@ -75,10 +75,6 @@ class Evidence:
         self.positions = positions  # column -> (low, high) positions in (0, 1)
         self.fixed = fixed  # column -> the exact value each row gets
 
-    @property
-    def columns(self) -> list[str]:
-        return [c for c in self.encoder.codecs_ if c in self.slots or c in self.positions]
-
     def __bool__(self) -> bool:
         return bool(self.slots) or bool(self.positions)
 
@@ -95,8 +91,7 @@ class Evidence:
                 start = np.arange(size, dtype=float)
                 low, high = np.clip(lo - start, 0, 1), np.clip(hi - start, 0, 1)
                 share = np.where(start < layout.bins, high - low, 0.0)
-                with np.errstate(divide="ignore"):
-                    out[j] = TokenEvidence(share > 0, np.log(np.maximum(share, 1e-300)), low, high)
+                out[j] = TokenEvidence(share > 0, np.log(np.maximum(share, 1e-300)), low, high)
         return out
 
     def mixed(self, layout: MixedLayout) -> tuple[dict[int, tuple[float, float]], dict[int, np.ndarray]]:
@@ -152,7 +147,7 @@ class Evidence:
         protected = bool(model.privacy_.protect or model.privacy_.private)
         for column in dict.fromkeys(c.column for c in conditions.where):
             mine = [c for c in conditions.where if c.column == column]
-            value = next((c.value for c in mine if c.fixed), None)
+            value = conditions.value_of(column)  # "x >= 5 and x <= 5" too: written exactly like "x = 5"
             if column in model.constants_:
                 _check_constant(column, model.constants_[column], mine)
                 continue

@@ -60,7 +60,7 @@ elif plan.shaped:
 task = state.get(state.EXPORT_TASK)
 if st.button("Generate", key="export_generate", type="primary", icon=":material/auto_awesome:",
              disabled=plan is None or (task is not None and task.active)):
-    unseen = split_for(dataset, trained)[1] if real is not None else None
+    unseen = split_for(dataset, trained)[1] if real is not None and plan.shaped else None  # for the checks
     task = BackgroundTask("Generation", view.export_work(trained, plan, int(seed), file_format, real,
                                                          drop and real is not None, protect, unseen),
                           owner=trained.model_id)

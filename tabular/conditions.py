@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabular.dates import parse_datetimes
 from tabular.parsing import parse_numbers
-from tabular.schema import ColumnSpec, Handling, Kind, TableSchema
+from tabular.schema import MODELLED_KINDS, NUMERIC_KINDS, ColumnSpec, Handling, Kind, TableSchema
 
 OPERATORS = ("=", ">", ">=", "<", "<=")
-NUMERIC_KINDS = (Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.DATETIME)
 _WHERE = re.compile(r"^\s*(.+?)\s*(>=|<=|=|>|<)\s*(.*?)\s*$", re.S)
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
@@ -100,6 +100,11 @@ class Conditions:
             return [(self, n)]
         return [(self.with_fixed(self.mix.column, value), count) for value, count in self.mix.counts(n)]
 
+    def value_of(self, column: str) -> Any:
+        """The one value the row conditions leave ``column`` (``=``, or a range whose ends meet), else None."""
+        low, high = bounds(self, column)
+        return low[0] if low is not None and high is not None and low[0] == high[0] else None
+
     def met(self, frame: pd.DataFrame) -> np.ndarray:
         """Which rows of a typed table meet every row condition (a mix is not a row condition)."""
         ok = np.ones(len(frame), dtype=bool)
@@ -157,8 +162,7 @@ def _meets(values: pd.Series, condition: Condition) -> np.ndarray:
 # ----- reading requests ---------------------------------------------------------------------------------
 def conditionable(spec: ColumnSpec) -> bool:
     """Whether rows can be asked to have certain values in this column (only learned columns can)."""
-    return spec.handling is Handling.SYNTHESIZE and (spec.kind in NUMERIC_KINDS or spec.kind in (
-        Kind.CATEGORY, Kind.YES_NO, Kind.CONSTANT))
+    return spec.is_modelled and spec.kind in MODELLED_KINDS
 
 
 def column_for(schema: TableSchema, name: str) -> ColumnSpec:
@@ -190,6 +194,17 @@ def _number(raw: str, spec: ColumnSpec) -> float:
     raise ValueError(raw)
 
 
+def _date(raw: str, spec: ColumnSpec) -> pd.Timestamp:
+    """A date in the column's own pattern (01/02/2024 in a day-first column is 1 February), else any date
+    pandas reads (e.g. the ISO dates a saved request holds)."""
+    if spec.format.datetime_format:
+        stamp = parse_datetimes(pd.Series([raw], dtype=object), spec.format).iloc[0]
+        if not pd.isna(stamp):
+            return stamp
+    stamp = pd.Timestamp(raw)
+    return stamp.tz_localize(None) if stamp.tzinfo else stamp
+
+
 def typed_value(spec: ColumnSpec, text: Any) -> Any:
     """``text`` read as a value of this column: a number, a date, yes/no (True/False) or a category's text."""
     raw = str(text).strip()
@@ -197,8 +212,7 @@ def typed_value(spec: ColumnSpec, text: Any) -> Any:
         if spec.kind in (Kind.NUMBER, Kind.WHOLE_NUMBER):
             return _number(raw, spec)
         if spec.kind is Kind.DATETIME:
-            stamp = pd.Timestamp(raw)
-            return stamp.tz_localize(None) if stamp.tzinfo else stamp
+            return _date(raw, spec)
     except (ValueError, TypeError) as exc:
         what = "a date such as 2024-01-31" if spec.kind is Kind.DATETIME else "a number"
         raise ConditionError(f"'{raw}' is not {what}, which column '{spec.name}' holds.") from exc

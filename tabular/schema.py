@@ -93,6 +93,7 @@ PERSONAL_KINDS = frozenset(
 MODELLED_KINDS = frozenset(
     {Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.CATEGORY, Kind.YES_NO, Kind.DATETIME, Kind.CONSTANT}
 )
+NUMERIC_KINDS = (Kind.NUMBER, Kind.WHOLE_NUMBER, Kind.DATETIME)  # kinds compared as numbers (dates as time)
 
 
 def default_handling(kind: Kind) -> Handling:

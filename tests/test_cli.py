@@ -219,3 +219,6 @@ def test_generate_and_sample_with_conditions(tmp_path):
     assert wrong.returncode == 2 and "Did you mean 'Two year'" in wrong.stderr and "Traceback" not in wrong.stderr
     early = run_cli("generate", "assets/samples/customers.csv", "--out", str(out), "--where", "contract>3")
     assert early.returncode == 2 and "takes =" in early.stderr and "training" not in early.stderr
+    both = run_cli("generate", "assets/samples/customers.csv", "--out", str(out), "--where", "churn=Yes",
+                   "--balance", "churn")  # equal shares wait for the model, but the clash is known before training
+    assert both.returncode == 2 and "cannot also be mixed" in both.stderr and "training" not in both.stderr

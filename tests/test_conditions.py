@@ -119,6 +119,8 @@ def test_unseen_values_and_ranges_say_what_would_work(copula, mixed):
 def test_fixed_number_is_exact_and_rows_are_conditional(copula, mixed):
     out = copula.sample(300, seed=1, conditions=Conditions((Condition("spend", "=", 25.5),)))
     assert (out["spend"] == 25.5).all()
+    ends_meet = Conditions((Condition("spend", ">=", 25.5), Condition("spend", "<=", 25.5)))  # a slider's two ends
+    assert ends_meet.value_of("spend") == 25.5 and out.equals(copula.sample(300, seed=1, conditions=ends_meet))
     real = mixed.typed()
     pro = copula.sample(400, seed=2, conditions=Conditions((Condition("plan", "=", "pro"),)))
     assert pro["spend"].median() > real.loc[real["plan"] == "basic", "spend"].median()  # pro spends twice as much
@@ -237,3 +239,27 @@ def test_numbers_are_read_in_the_columns_own_style(text, value):
     euros = ColumnSpec("amount", Kind.NUMBER, Handling.SYNTHESIZE,
                        format=ColumnFormat(decimal_sep=",", thousands_sep=".", suffix=" €"))
     assert typed_value(euros, text) == value
+
+
+def test_a_date_is_read_in_the_columns_own_pattern():
+    from tabular.conditions import typed_value
+    from tabular.schema import ColumnFormat, ColumnSpec, Handling, Kind
+
+    day_first = ColumnSpec("signup", Kind.DATETIME, Handling.SYNTHESIZE,
+                           format=ColumnFormat(datetime_format="%d/%m/%Y"))
+    assert typed_value(day_first, "01/02/2024") == pd.Timestamp("2024-02-01")
+    assert typed_value(day_first, "2024-03-05") == pd.Timestamp("2024-03-05")  # the ISO date a saved request holds
+
+
+def test_a_check_leaves_what_it_cannot_score_unscored(copula, mixed):
+    from evaluation.conditional import without
+
+    real, asked = mixed.typed(), Conditions((Condition("plan", "=", "pro"),))
+    rows = copula.sample(300, seed=0, conditions=asked)
+    keep = {"plan", "spend", "note"}  # note holds one value: learned, but no quality score compares it
+    schema = without(copula.schema_, {c.name for c in copula.schema_.columns if c.name not in keep})
+    group = conditional_check(rows, asked, schema, real, real).groups[0]
+    assert group.shapes > 0.5 and group.trends is None  # spend is the only scored column: no pair to score
+    group = conditional_check(rows, asked, without(schema, {"spend"}), real, real).groups[0]
+    assert group.shapes is None and group.trends is None and group.worst == []
+

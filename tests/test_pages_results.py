@@ -3,6 +3,8 @@
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -170,6 +172,21 @@ def test_export_rebalances_with_the_mix_editor_and_evaluate_shows_the_check(proj
     assert not at.exception
     assert "Shaped exports (1)" in [t.label for t in at.tabs]
     assert any("mix of active" in m.value for m in at.markdown)
+
+
+def test_a_date_rule_starts_in_the_middle_of_the_dates(project):
+    dataset, trained = project
+    at = _app("pages/export.py", dataset, trained)
+    at.radio(key="export_mode").set_value("only").run()
+    at.selectbox(key="export_only_col_0").set_value("joined").run()
+    at.selectbox(key="export_only_0_op_joined").set_value("at least").run()
+    assert not at.exception
+    low, high = (d.date() for d in trained.model.encoder_.codecs_["joined"].from_uniform(np.array([0.0, 1.0])))
+    day = at.date_input(key="export_only_0_joined_at least").value
+    assert low < day < high and abs((day - low) - (high - day)).days <= 1  # not the first date: that keeps every row
+    from ui.shape_view import middle_day
+
+    assert str(middle_day(pd.Timestamp("2019-01-01"), pd.Timestamp("2024-12-31"))) == "2021-12-31"  # an odd span
 
 
 def test_export_rows_of_a_kind_and_a_plain_refusal(project):

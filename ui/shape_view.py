@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from evaluation.conditional import ConditionalCheck
+from evaluation.conditional import MIN_REAL_ROWS, ConditionalCheck
 from evaluation.plots import REAL, SYNTHETIC, column_figure
 from models.conditional import pickable
 from models.shaping import AUGMENT_WARNING, OutputPlan, flag_name
@@ -22,6 +22,7 @@ MODES = {
     "add": "Like the real table, plus extra rows of a rare case",
     "augment": "My real table plus synthetic rows of a rare case",
 }
+MAX_EXTRA_ROWS = 1_000_000  # the most rows "Rows to add" takes (a suggestion above it starts there)
 MODE_HELP = {
     "only": "Every row meets the conditions, e.g. churn is Yes, or amount above 10,000. The other columns follow "
             "what the generator learned about such rows.",
@@ -47,12 +48,13 @@ def output_plan(model, rows: int, real: pd.DataFrame | None) -> OutputPlan | Non
         where = conditions_editor(model, "export_only")
         return OutputPlan(rows, Conditions(where)) if where else None
     if mode == "rebalance":
-        mix = mix_editor(model, real)
+        mix = mix_editor(model)
         return OutputPlan(rows, Conditions((), mix)) if mix else None
     where = conditions_editor(model, f"export_{mode}")
     suggested = _suggested_extra(where, real) if mode == "augment" else 500
     case = f"_{abs(hash(where)) % 10**8}" if mode == "augment" else ""  # a new case, a new suggestion
-    extra = st.number_input("Rows to add", 1, 1_000_000, suggested, step=100, key=f"export_{mode}_rows{case}",
+    extra = st.number_input("Rows to add", 1, MAX_EXTRA_ROWS, min(suggested, MAX_EXTRA_ROWS), step=100,
+                            key=f"export_{mode}_rows{case}",
                             help="For augmentation the suggestion is the number that evens the case out with "
                                  "the most common value of its column.")
     if mode == "augment":
@@ -139,12 +141,17 @@ def _date_rule(name, op, low, high, box, key, shown) -> list[Condition]:
             return []
         return [Condition(name, ">=", pd.Timestamp(picked[0])),
                 Condition(name, "<", pd.Timestamp(picked[1]) + pd.Timedelta(days=1))]
-    day = box.date_input("Date", low.date() + (high - low) / 2, low.date(), high.date(), key=f"{key}_{op}",
+    day = box.date_input("Date", middle_day(low, high), low.date(), high.date(), key=f"{key}_{op}",
                          label_visibility=shown)
     day = pd.Timestamp(day)
     if op == "exactly":
         return [Condition(name, ">=", day), Condition(name, "<", day + pd.Timedelta(days=1))]
     return [Condition(name, ">=", day)] if op == "at least" else [Condition(name, "<", day + pd.Timedelta(days=1))]
+
+
+def middle_day(low: pd.Timestamp, high: pd.Timestamp):
+    """The day halfway between two dates (a date plus a Timedelta with hours in it stays that date in pandas)."""
+    return (low + (high - low) / 2).date()
 
 
 def _label(spec, value: str) -> str:
@@ -166,7 +173,7 @@ def _suggested_extra(where, real: pd.DataFrame | None) -> int:
 
 
 # ----- mix ------------------------------------------------------------------------------------------------------
-def mix_editor(model, real: pd.DataFrame | None):
+def mix_editor(model):
     """A column and one share per value (starting from the real shares), with a chart of real against asked."""
     columns = [c for c in settable_columns(model) if not isinstance(model.encoder_.codecs_[c], ContinuousCodec)
                and pickable(model.encoder_.codecs_[c])]
@@ -240,12 +247,21 @@ def check_summary(checks: list[dict]) -> None:
         where = "unseen real rows" if check.judged_on == "unseen" else "real rows (too few unseen ones meet it)"
         for group in check.groups:
             if group.shapes is None:
-                st.caption(f"{group.words}: too few real rows ({group.real_rows}) meet it to compare the other "
-                           "columns with.")
+                st.caption(f"{group.words}: {_unscored(group)}")
                 continue
             st.caption(f"{group.words}: the other columns match the {group.real_rows:,} {where} with it at "
                        f"**{group.shapes:.0%}** (column shapes)" +
                        (f" and {group.trends:.0%} (pair trends)." if group.trends is not None else "."))
+
+
+def _unscored(group) -> str:
+    """Why a group has no score, in plain words."""
+    if not group.synthetic_rows:
+        return ("no row of the file has it (its share is too small for the number of rows), so there is nothing "
+                "to compare.")
+    if group.real_rows < MIN_REAL_ROWS:
+        return f"too few real rows ({group.real_rows}) meet it to compare the other columns with."
+    return "no other column can be compared (the rest are fixed or hold one value)."
 
 
 def describe_plan(plan: OutputPlan) -> str:
