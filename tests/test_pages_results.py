@@ -174,12 +174,22 @@ def test_export_rebalances_with_the_mix_editor_and_evaluate_shows_the_check(proj
     assert any("mix of active" in m.value for m in at.markdown)
 
 
-def test_a_date_rule_starts_in_the_middle_of_the_dates(project):
-    dataset, trained = project
-    at = _app("pages/export.py", dataset, trained)
+def _rows_of_a_kind(project):
+    """The Export step with "Only rows of a certain kind" chosen."""
+    at = _app("pages/export.py", *project)
     at.radio(key="export_mode").set_value("only").run()
-    at.selectbox(key="export_only_col_0").set_value("joined").run()
-    at.selectbox(key="export_only_0_op_joined").set_value("at least").run()
+    return at
+
+
+def _rule(at, i: int, column: str, op: str) -> None:
+    at.selectbox(key=f"export_only_col_{i}").set_value(column).run()
+    at.selectbox(key=f"export_only_{i}_op_{column}").set_value(op).run()
+
+
+def test_a_date_rule_starts_in_the_middle_of_the_dates(project):
+    trained = project[1]
+    at = _rows_of_a_kind(project)
+    _rule(at, 0, "joined", "at least")
     assert not at.exception
     low, high = (d.date() for d in trained.model.encoder_.codecs_["joined"].from_uniform(np.array([0.0, 1.0])))
     day = at.date_input(key="export_only_0_joined_at least").value
@@ -190,14 +200,11 @@ def test_a_date_rule_starts_in_the_middle_of_the_dates(project):
 
 
 def test_export_rows_of_a_kind_and_a_plain_refusal(project):
-    dataset, trained = project
-    at = _app("pages/export.py", dataset, trained)
-    at.radio(key="export_mode").set_value("only").run()
+    at = _rows_of_a_kind(project)
     at.selectbox(key="export_only_col_0").set_value("plan").run()
     at.selectbox(key="export_only_0_val_plan").set_value("enterprise").run()
     at.button(key="export_only_more").click().run()
-    at.selectbox(key="export_only_col_1").set_value("spend").run()
-    at.selectbox(key="export_only_1_op_spend").set_value("at least").run()
+    _rule(at, 1, "spend", "at least")
     at.number_input(key="export_only_1_spend_at least").set_value(30.0).run()
     at.number_input(key="export_rows").set_value(150)
     at.button(key="export_generate").click().run()
