@@ -1,5 +1,7 @@
 """Pieces inside the generators: the GAN critic's pairing, the VAE's missing-value mask, token round trips."""
 
+import copy
+
 import numpy as np
 import pandas as pd
 import torch
@@ -43,6 +45,28 @@ def test_gan_critic_sees_each_real_row_with_its_own_condition(mixed):
             block = int(np.searchsorted(sampler.offsets, slot, side="right") - 1)
             span = sampler.spans[block]
             assert row[span.start + slot - sampler.offsets[block]] == 1.0  # the row has the asked category
+
+
+def test_gan_draws_rows_from_an_average_of_its_trained_weights(mixed):
+    model = registry.create("gan", "fast", epochs=2, batch_size=60)
+    model.fit(mixed.typed(), mixed.schema)
+    assert model.learner_net_ is None and set(model._networks()) == {"generator", "critic"}  # file: no learner
+    model.learner_net_ = copy.deepcopy(model.generator_net_)
+    with torch.no_grad():
+        for p in model.generator_net_.parameters():
+            p.zero_()
+        for p in model.learner_net_.parameters():
+            p.fill_(1.0)
+    model.learner_net_.blocks[0].bn.num_batches_tracked.fill_(7)
+    model._follow(step=0)  # the first steps forget fast: 1/10 of the old average is kept
+    weight = model.generator_net_.out.weight
+    assert torch.allclose(weight, torch.full_like(weight, 0.9))
+    assert int(model.generator_net_.blocks[0].bn.num_batches_tracked) == 7  # counters are copied, not averaged
+    model._follow(step=10_000)  # later, ``average`` of it (0.99)
+    assert torch.allclose(weight, torch.full_like(weight, 0.9 * 0.99 + 0.01))
+    model.config.average = 0.0
+    model._follow(step=10_000)
+    assert torch.equal(weight, torch.ones_like(weight))
 
 
 def test_vae_loss_ignores_the_filler_of_missing_numbers(mixed):
