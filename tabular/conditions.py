@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tabular.dates import parse_datetimes
-from tabular.parsing import parse_numbers
+from tabular.parsing import parse_numbers, written_in
 from tabular.schema import MODELLED_KINDS, NUMERIC_KINDS, ColumnSpec, Handling, Kind, TableSchema
 
 OPERATORS = ("=", ">", ">=", "<", "<=")
@@ -182,15 +182,15 @@ def column_for(schema: TableSchema, name: str) -> ColumnSpec:
 
 
 def _number(raw: str, spec: ColumnSpec) -> float:
-    """A number written in the column's own style (separators, currency sign, unit), or plainly with "," for
-    thousands where the column's decimals are points."""
-    styles = [spec.format]
-    if spec.format.decimal_sep == ".":
-        styles.append(dataclasses.replace(spec.format, thousands_sep=","))
-    for style in styles:
-        number = float(parse_numbers(pd.Series([raw.replace("_", "")]), style).iloc[0])
-        if math.isfinite(number):
-            return number
+    """A number written in the column's own style (separators, currency sign, unit), else plainly: a point for
+    decimals, with or without "," for thousands (25.5 in a column of 1.234,5 is 25.5, not 255)."""
+    text = raw.replace("_", "")
+    plain = [dataclasses.replace(spec.format, decimal_sep=".", thousands_sep=sep) for sep in (",", "")]
+    for style in [spec.format, *plain]:
+        if written_in(text, style):
+            number = float(parse_numbers(pd.Series([text]), style).iloc[0])
+            if math.isfinite(number):
+                return number
     raise ValueError(raw)
 
 

@@ -92,6 +92,17 @@ def detect_number_style(sample: pd.Series, prefer_decimal_comma: bool = False) -
     return best
 
 
+def written_in(text: str, fmt: ColumnFormat) -> bool:
+    """Whether one number is written in this style (its separators where they belong, affixes aside):
+    "25.5" is not in the style of "1.234,5", which would read it as 255."""
+    core = text.strip()
+    for affix in (fmt.prefix, fmt.suffix.strip()):
+        core = core.replace(affix, "") if affix else core
+    core = re.sub(r"^([+-])\s+", r"\1", core.strip())
+    pattern = _NUMBER_STYLES.get((fmt.decimal_sep, fmt.thousands_sep), _NUMBER_STYLES[(".", "")])
+    return re.match(pattern, core) is not None
+
+
 def parse_numbers(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
     """Parse a text column written in the given style; what does not parse becomes missing."""
     arr = arrow_strings(values)

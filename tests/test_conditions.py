@@ -231,7 +231,8 @@ def test_new_ids_are_unique_across_the_parts_of_a_shaped_table(copula, mixed):
     assert len(added) == 2000 and added["customer_id"].is_unique
 
 
-@pytest.mark.parametrize("text, value", [("1,5", 1.5), ("1.234,5", 1234.5), ("12 €", 12.0), ("-3", -3.0)])
+@pytest.mark.parametrize("text, value", [("1,5", 1.5), ("1.234,5", 1234.5), ("12 €", 12.0), ("-3", -3.0),
+                                         ("25.5", 25.5), ("1,234.5", 1234.5)])
 def test_numbers_are_read_in_the_columns_own_style(text, value):
     from tabular.conditions import typed_value
     from tabular.schema import ColumnFormat, ColumnSpec, Handling, Kind
