@@ -142,10 +142,12 @@ class GaussianCopula(Generator):
         asked = sorted(intervals)
         free = [j for j in range(means.shape[1]) if j not in intervals]
         raw = {j: self._raw_intervals(j, intervals[j]) for j in asked}
-        log_chance = np.log(np.maximum(weights, 1e-300)) + np.array(
-            [_log_box_chance(means[c, asked], covs[c][np.ix_(asked, asked)], [raw[j] for j in asked], generator)
-             for c in range(len(weights))])
-        posterior = np.exp(log_chance - logsumexp(log_chance)) if np.isfinite(log_chance).any() else weights
+        posterior = weights  # one component (the classic copula): nothing to weigh, no draws spent on it
+        if len(weights) > 1:
+            log_chance = np.log(np.maximum(weights, 1e-300)) + np.array(
+                [_log_box_chance(means[c, asked], covs[c][np.ix_(asked, asked)], [raw[j] for j in asked], generator)
+                 for c in range(len(weights))])
+            posterior = np.exp(log_chance - logsumexp(log_chance)) if np.isfinite(log_chance).any() else weights
         which = _pick(posterior, n, generator)
         z = np.zeros((n, means.shape[1]))
         for c in np.unique(which):

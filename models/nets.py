@@ -61,6 +61,16 @@ class MLP(nn.Module):
         return keep / (1 - self.p)
 
 
+@torch.no_grad()
+def follow(average: nn.Module, trained: nn.Module, share: float, buffers: bool = False) -> None:
+    """Move ``average``'s weights ``share`` of the way towards ``trained``'s (a moving average of a training),
+    and with ``buffers`` its batch-norm statistics too (counters are copied)."""
+    for mean, now in zip(average.parameters(), trained.parameters()):
+        mean.lerp_(now, share)
+    for mean, now in zip(average.buffers(), trained.buffers()) if buffers else ():
+        mean.lerp_(now, share) if mean.is_floating_point() else mean.copy_(now)
+
+
 class Residual(nn.Module):
     """Linear + batch norm + ReLU, with the input concatenated to the output (CTGAN's generator block)."""
 

@@ -19,6 +19,7 @@ from models.base import Generator
 from models.compute import uniform
 from models.conditional import token_within
 from models.minibatch import advance, one_cycle
+from models.nets import follow
 from models.training import TrainingSession
 from tabular.representations import Tokens, TokenTable
 
@@ -165,11 +166,9 @@ class RBMGenerator(Generator):
     def _networks(self) -> dict[str, nn.Module]:
         return {"rbm": self.net_, "average": self.average_}
 
-    @torch.no_grad()
     def _follow(self, share: float) -> None:
         """Move the averaged weights ``share`` of the way towards the trained ones."""
-        for mean, now in zip(self.average_.parameters(), self.net_.parameters()):
-            mean.lerp_(now, share)
+        follow(self.average_, self.net_, share)
 
     @torch.no_grad()
     def _init_networks(self) -> None:

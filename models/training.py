@@ -294,6 +294,9 @@ def _capture(session: TrainingSession, epoch: int) -> dict:
 def _restore(session: TrainingSession, state: dict) -> int:
     """Put a ``_capture``d state back into a freshly built fit; returns the epoch it was taken after."""
     model = session.model
+    if set(model._networks()) - set(state["networks"]):
+        raise TrainingStopped("This paused training was saved by an earlier version of the app, so it cannot go "
+                              "on. Start the training again.")
     for name, net in model._networks().items():
         net.load_state_dict(state["networks"][name])
     for name, part in session._optimizers.items():

@@ -1,6 +1,8 @@
 """Generators that meet conditions natively (copula, diffusion, GAN): nearly every row they draw meets the
 request, and the other columns follow the model's conditional distribution, not the overall one."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,6 +102,20 @@ def test_gan_keeps_free_rows_of_a_common_category(fitted):
     assert (rows["kind"] == "a").all() and len(rows) < 2000  # rows that drew another kind are not decoded
     own = own_conditional(model, kind_a, 20_000)  # its own conditional: the flag follows the kind as there
     assert (rows["flag"] == "yes").mean() == pytest.approx((own["flag"] == "yes").mean(), abs=0.05)
+
+
+@pytest.mark.parametrize("fitted", ["gan"], indirect=True)
+def test_gan_keeps_free_rows_only_when_they_draw_all_asked_categories_often(fitted, monkeypatch):
+    _, model = fitted
+    kept = []
+    monkeypatch.setattr(model, "_kept", lambda n, generator, asked: kept.append(asked) or np.zeros((0, 1)))
+    monkeypatch.setattr(model, "config", dataclasses.replace(model.config, keep_share=0.6))
+    kind_a = Conditions((Condition("kind", "=", "a"),))  # 70% of rows
+    model._sample_given(100, torch.Generator().manual_seed(0), Evidence.build(model, kind_a))
+    assert len(kept) == 1
+    both = Conditions(kind_a.where + (Condition("flag", "=", False),))  # 70% and 76%, together about 53%
+    model._sample_given(100, torch.Generator().manual_seed(0), Evidence.build(model, both))
+    assert len(kept) == 1  # asked of the condition vector: keeping would cost about 2x, not 1/0.7
 
 
 def test_conditional_sampling_is_reproducible(fitted, kinds):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from models import registry
-from models.training import TrainingOptions
+from models.training import TrainingOptions, TrainingStopped
 
 # copula and bayesnet fit in seconds; an automatic pick starts its race again (see models.auto)
 RESUMABLE = [name for name in registry.names() if name not in ("copula", "bayesnet", "auto")]
@@ -37,6 +37,19 @@ def test_resumed_fit_equals_uninterrupted(mixed, name):
     kept = states[1]["report"]["history"]  # the live quality measured before the checkpoint is kept
     assert resumed.report_.history[:len(kept)] == whole.report_.history[:len(kept)] == kept
     assert resumed.sample(50, seed=1).equals(whole.sample(50, seed=1))
+
+
+def test_a_checkpoint_missing_a_network_says_so_in_plain_words(mixed):
+    table = mixed.typed()
+    options = TrainingOptions(checkpoint_every=0.0)
+    states: list[dict] = []
+    registry.create("gan", "fast", epochs=2, batch_size=60).fit(table, mixed.schema, options=options,
+                                                                   checkpoint=states.append)
+    old = _round_trip(states[0])
+    del old["networks"]["learner"]  # as a GAN paused before it trained a separate learner wrote it
+    with pytest.raises(TrainingStopped, match="earlier version"):
+        registry.create("gan", "fast", epochs=2, batch_size=60).fit(table, mixed.schema, options=options,
+                                                                       resume=old)
 
 
 def test_no_checkpoint_without_a_sink_or_for_one_step_fits(mixed):
