@@ -55,7 +55,7 @@ def test_rare_class_rows_then_a_balanced_table(page):
 
     page.get_by_role("link", name="3 · Evaluate").click()
     page.get_by_role("tab", name="Shaped exports (2)").click(timeout=120_000)
-    expect(page.get_by_text("churn = Yes", exact=False).first).to_be_visible()
+    expect(page.get_by_text("churn = Yes", exact=False).filter(visible=True).first).to_be_visible()
     shot(page, "evaluate_shaped")
 
 
