@@ -89,7 +89,7 @@ class ConditionSampler:
         cols = rng.integers(0, len(self.spans), n)
         cum = np.cumsum(table[cols], axis=1)
         cats = (rng.random((n, 1)) > cum).sum(axis=1)
-        cats = np.minimum(cats, np.array([self.spans[c].width - 1 for c in cols]))
+        cats = np.minimum(cats, np.array([self.spans[c].width - 1 for c in cols], dtype=np.int64))  # ints for 0 rows
         return cols, cats
 
     def _vector(self, cols: np.ndarray, cats: np.ndarray) -> np.ndarray:
@@ -244,7 +244,7 @@ class ConditionalGAN(Generator):
     def _pieces(self, cond: torch.Tensor, generator: torch.Generator) -> Iterator[torch.Tensor]:
         """The drawing generator's last features, ``DRAW_PIECE`` rows at a time (the noise drawn at once)."""
         net, noise = self.generator_net_.eval(), self._noise(len(cond), generator)
-        for start in range(0, len(cond), DRAW_PIECE):
+        for start in range(0, max(len(cond), 1), DRAW_PIECE):  # one empty piece for no rows
             yield self._hidden(noise[start:start + DRAW_PIECE], cond[start:start + DRAW_PIECE], net)
 
     def _fake(self, cond: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -49,6 +49,8 @@ def test_sample_keeps_columns_kinds_and_valid_values(fitted, mixed):
     assert len(set(out["customer_id"]) & set(typed["customer_id"])) <= 5  # new draws, not the real IDs
     assert out["email"].str.contains("@").all() and not set(out["email"]) & set(typed["email"])
     assert (out["note"] == "fixed").all()
+    none = model.sample(0, seed=1)  # a request for no rows: the same columns and kinds, empty
+    assert len(none) == 0 and list(none.columns) == expected and none["visits"].dtype == "Int64"
 
 
 def test_missing_values_are_learned(fitted):
