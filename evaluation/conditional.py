@@ -26,6 +26,18 @@ class GroupCheck:
     trends: float | None = None  # sdmetrics Column Pair Trends of those columns (None with fewer than two)
     worst: list[dict] = field(default_factory=list)  # column, score: the three columns matched least well
 
+    @property
+    def unscored_because(self) -> str | None:
+        """Why the group has no score, in plain words (None when it has one)."""
+        if self.shapes is not None:
+            return None
+        if not self.synthetic_rows:
+            return ("no row of the file has it (its share is too small for the number of rows), so there is "
+                    "nothing to compare.")
+        if self.real_rows < MIN_REAL_ROWS:
+            return f"too few real rows ({self.real_rows}) meet it to compare the other columns with."
+        return "no other column can be compared (the rest are fixed or hold one value)."
+
 
 @dataclass
 class ConditionalCheck:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -74,7 +74,6 @@ class Conditions:
 
     where: tuple[Condition, ...] = ()
     mix: Mix | None = None
-    notes: tuple[str, ...] = field(default=(), compare=False)  # how a request was read (e.g. "Yes" as True)
 
     def __bool__(self) -> bool:
         return bool(self.where) or self.mix is not None
@@ -91,7 +90,7 @@ class Conditions:
 
     def with_fixed(self, column: str, value: Any) -> Conditions:
         """These row conditions plus ``column = value`` (no mix): one part of a mixed request."""
-        return Conditions(self.where + (Condition(column, "=", value),), None, self.notes)
+        return Conditions(self.where + (Condition(column, "=", value),))
 
     def parts(self, n: int = 0) -> list[tuple[Conditions, int]]:
         """The request as row conditions only, with the rows each part gets out of ``n``: itself when there is
@@ -101,9 +100,11 @@ class Conditions:
         return [(self.with_fixed(self.mix.column, value), count) for value, count in self.mix.counts(n)]
 
     def value_of(self, column: str) -> Any:
-        """The one value the row conditions leave ``column`` (``=``, or a range whose ends meet), else None."""
+        """The one value the row conditions leave ``column`` (``=``, or a range whose ends meet and include it),
+        else None."""
         low, high = bounds(self, column)
-        return low[0] if low is not None and high is not None and low[0] == high[0] else None
+        closed = low is not None and high is not None and low[1] and high[1]
+        return low[0] if closed and low[0] == high[0] else None
 
     def met(self, frame: pd.DataFrame) -> np.ndarray:
         """Which rows of a typed table meet every row condition (a mix is not a row condition)."""
@@ -111,20 +112,6 @@ class Conditions:
         for condition in self.where:
             ok &= _meets(frame[condition.column], condition)
         return ok
-
-    def to_dict(self) -> dict:
-        """Plain data (values as text) for saving with an export; ``from_dict`` with the schema reads it back."""
-        return {"where": [[c.column, c.op, _text(c.value)] for c in self.where],
-                "mix": None if self.mix is None else [self.mix.column, [[_text(v), s] for v, s in self.mix.shares]]}
-
-    @classmethod
-    def from_dict(cls, data: dict, schema: TableSchema) -> Conditions:
-        where = tuple(Condition(col, op, typed_value(schema.column(col), text)) for col, op, text in data["where"])
-        mix = None
-        if data.get("mix"):
-            column, shares = data["mix"]
-            mix = Mix(column, tuple((typed_value(schema.column(column), v), float(s)) for v, s in shares))
-        return cls(where, mix)
 
 
 def show(value: Any) -> str:
@@ -136,12 +123,6 @@ def show(value: Any) -> str:
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat(sep=" ")
     return f"{value:,}" if isinstance(value, float) and abs(value) >= 10_000 else str(value)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return str(bool(value)) if isinstance(value, bool | np.bool_) else str(value)
 
 
 def _meets(values: pd.Series, condition: Condition) -> np.ndarray:
@@ -196,7 +177,7 @@ def _number(raw: str, spec: ColumnSpec) -> float:
 
 def _date(raw: str, spec: ColumnSpec) -> pd.Timestamp:
     """A date in the column's own pattern (01/02/2024 in a day-first column is 1 February), else any date
-    pandas reads (e.g. the ISO dates a saved request holds)."""
+    pandas reads (e.g. an ISO date such as 2024-03-05 in --where, whatever the column writes)."""
     if spec.format.datetime_format:
         stamp = parse_datetimes(pd.Series([raw], dtype=object), spec.format).iloc[0]
         if not pd.isna(stamp):

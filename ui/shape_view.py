@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from evaluation.conditional import MIN_REAL_ROWS, ConditionalCheck
+from evaluation.conditional import ConditionalCheck
 from evaluation.plots import REAL, SYNTHETIC, column_figure
 from models.conditional import pickable
 from models.shaping import AUGMENT_WARNING, OutputPlan, flag_name
@@ -247,21 +247,11 @@ def check_summary(checks: list[dict]) -> None:
         where = "unseen real rows" if check.judged_on == "unseen" else "real rows (too few unseen ones meet it)"
         for group in check.groups:
             if group.shapes is None:
-                st.caption(f"{group.words}: {_unscored(group)}")
+                st.caption(f"{group.words}: {group.unscored_because}")
                 continue
             st.caption(f"{group.words}: the other columns match the {group.real_rows:,} {where} with it at "
                        f"**{group.shapes:.0%}** (column shapes)" +
                        (f" and {group.trends:.0%} (pair trends)." if group.trends is not None else "."))
-
-
-def _unscored(group) -> str:
-    """Why a group has no score, in plain words."""
-    if not group.synthetic_rows:
-        return ("no row of the file has it (its share is too small for the number of rows), so there is nothing "
-                "to compare.")
-    if group.real_rows < MIN_REAL_ROWS:
-        return f"too few real rows ({group.real_rows}) meet it to compare the other columns with."
-    return "no other column can be compared (the rest are fixed or hold one value)."
 
 
 def describe_plan(plan: OutputPlan) -> str:
