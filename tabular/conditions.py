@@ -3,8 +3,8 @@
 A request is plain data: ``Conditions`` holds row conditions (``Condition``: a column, an operator and a
 typed value) that every row must meet, and at most one ``Mix`` (the shares of a column's values). The same
 object is parsed from the command line (``--where``, ``--balance``), built by the Export step, checked on
-rows (``met``), described in words, and saved with an export (``to_dict``). Models turn it into their own
-form in ``models.conditional``.
+rows (``met``) and described in words (``words``; a shaped export keeps its words with its scores). Models
+turn it into their own form in ``models.conditional``.
 """
 
 from __future__ import annotations

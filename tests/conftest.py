@@ -13,7 +13,7 @@ from tabular.dataset import Dataset, load_dataset
 
 # Projects written by tests (and by the app the browser tests start) go to a throwaway folder, removed when the
 # run ends (each run left 25 MB behind in /tmp).
-if "SDS_WORKSPACE" not in os.environ:
+if not os.environ.get("SDS_WORKSPACE"):  # unset or empty (empty would mean the real workspace_data)
     os.environ["SDS_WORKSPACE"] = tempfile.mkdtemp(prefix="sds-workspace-")
     atexit.register(shutil.rmtree, os.environ["SDS_WORKSPACE"], ignore_errors=True)
 

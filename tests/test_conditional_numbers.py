@@ -105,6 +105,19 @@ def test_gan_keeps_free_rows_of_a_common_category(fitted):
 
 
 @pytest.mark.parametrize("fitted", ["gan"], indirect=True)
+def test_gan_draws_the_same_rows_in_pieces_as_at_once(fitted, monkeypatch):
+    _, model = fitted
+    kind_b = Evidence.build(model, Conditions((Condition("kind", "=", "b"),)))  # 25%: kept from free rows
+    whole = model._sample(500, torch.Generator().manual_seed(3))
+    kept = model._sample_given(500, torch.Generator().manual_seed(3), kind_b)
+    monkeypatch.setattr("models.gan.DRAW_PIECE", 7)  # 72 pieces; with 1 kind b row in 4, some keep none
+    np.testing.assert_allclose(model._sample(500, torch.Generator().manual_seed(3)), whole, atol=1e-5)
+    pieces = model._sample_given(500, torch.Generator().manual_seed(3), kind_b)
+    assert 50 < len(pieces) < 200 and abs(len(pieces) - len(kept)) <= 30  # a quarter of 500, kept the same way
+    np.testing.assert_allclose(pieces.mean(axis=0), kept.mean(axis=0), atol=0.08)
+
+
+@pytest.mark.parametrize("fitted", ["gan"], indirect=True)
 def test_gan_keeps_free_rows_only_when_they_draw_all_asked_categories_often(fitted, monkeypatch):
     _, model = fitted
     kept = []

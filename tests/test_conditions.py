@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.conditional import conditional_check
+from evaluation.conditional import GroupCheck, conditional_check
 from models import conditional, registry
 from models.shaping import FLAG_COLUMN, OutputPlan, make_output, shaped_parts
 from tabular.conditions import (
@@ -268,4 +268,6 @@ def test_a_check_leaves_what_it_cannot_score_unscored(copula, mixed):
     assert group.unscored_because.startswith("no other column can be compared")
     few = conditional_check(rows, asked, schema, real.head(20), real.head(20)).groups[0]  # fewer than 20 pro rows
     assert few.shapes is None and few.unscored_because.startswith("too few real rows")
+    none = GroupCheck("plan = pro", synthetic_rows=0, real_rows=100)  # the file holds no row of the group
+    assert none.unscored_because.startswith("no row of the file has it")
 
