@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from models.base import Generator
 from models.compute import autocast, uniform
-from models.nets import MLP, Residual, SpanIndex, follow
+from models.nets import MLP, Residual, SpanIndex, follow, linear_of_parts
 from models.private_training import PrivateTrainer, private_trainer
 from models.training import TrainingOptions, TrainingSession
 from tabular.encoding import Span, TableEncoder
@@ -242,11 +242,22 @@ class ConditionalGAN(Generator):
         with autocast(self.device_):
             return net.blocks(torch.cat([noise, cond], dim=1) if cond.shape[1] else noise).float()
 
-    def _pieces(self, cond: torch.Tensor, generator: torch.Generator) -> Iterator[torch.Tensor]:
-        """The drawing generator's last features, ``DRAW_PIECE`` rows at a time (the noise drawn at once)."""
+    def _pieces(self, cond: torch.Tensor, generator: torch.Generator) -> Iterator[list[torch.Tensor]]:
+        """The drawing generator's last features, ``DRAW_PIECE`` rows at a time (the noise drawn at once), as
+        parts that its output layer reads side by side (``_linear``)."""
         net, noise = self.generator_net_.eval(), self._noise(len(cond), generator)
         for start in range(0, max(len(cond), 1), DRAW_PIECE):  # one empty piece for no rows
-            yield self._hidden(noise[start:start + DRAW_PIECE], cond[start:start + DRAW_PIECE], net)
+            parts = [noise[start:start + DRAW_PIECE], cond[start:start + DRAW_PIECE]][: 1 + bool(cond.shape[1])]
+            with autocast(self.device_):  # as in training
+                for block in net.blocks:
+                    parts = block.extend(parts)
+            yield parts
+
+    def _linear(self, parts: list[torch.Tensor], rows: slice = slice(None)) -> torch.Tensor:
+        """The drawing generator's output layer (``rows`` of it) on features in parts, in float32 (bfloat16 would
+        round numbers to 3 digits)."""
+        out = self.generator_net_.out
+        return linear_of_parts([part.float() for part in parts], out.weight[rows], out.bias[rows])
 
     def _fake(self, cond: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         raw = self._raw(cond, generator, self.learner_net_)
@@ -389,12 +400,12 @@ class ConditionalGAN(Generator):
         sampler = self._conditions()
         cond = torch.from_numpy(sampler.for_sampling(n, rng)).to(self.device_)
         kept = []
-        for hidden in self._pieces(cond, generator):
-            keep = torch.ones(len(hidden), dtype=torch.bool)
+        for parts in self._pieces(cond, generator):
+            keep = torch.ones(len(parts[0]), dtype=torch.bool)
             for j, slot in asked:
-                chance = torch.softmax(self._block_logits(hidden, int(self.block_index_[j])), dim=1)[:, slot].cpu()
-                keep &= uniform((len(hidden),), generator, chance.device) < chance
-            kept.append(self.generator_net_.out(hidden[keep.to(hidden.device)]))
+                chance = torch.softmax(self._linear(parts, self._block_rows(int(self.block_index_[j]))), dim=1)
+                keep &= uniform((len(keep),), generator, chance.device) < chance[:, slot].cpu()
+            kept.append(self._linear([part[keep.to(part.device)] for part in parts]))
         rows = self.spans_.draw(torch.cat(kept), None, generator)
         for j, slot in asked:
             span = sampler.spans[j]
@@ -402,16 +413,15 @@ class ConditionalGAN(Generator):
             rows[:, span.start + slot] = 1.0
         return rows
 
-    def _block_logits(self, hidden: torch.Tensor, block: int) -> torch.Tensor:
-        """One softmax block of the generator's output (the rows of its output layer that make it)."""
-        start, width = int(self.spans_.block_start[block]), self.spans_.blocks[block].width
-        out = self.generator_net_.out
-        return F.linear(hidden, out.weight[start:start + width], out.bias[start:start + width])
+    def _block_rows(self, block: int) -> slice:
+        """The rows of the generator's output layer that make one softmax block."""
+        start = int(self.spans_.block_start[block])
+        return slice(start, start + self.spans_.blocks[block].width)
 
     def _draw(self, cond: np.ndarray, generator: torch.Generator) -> np.ndarray:
         """One row per condition vector, categories drawn from the generator's output."""
         pieces = self._pieces(torch.from_numpy(cond).to(self.device_), generator)
-        return self.spans_.draw(torch.cat([self.generator_net_.out(hidden) for hidden in pieces]), None, generator)
+        return self.spans_.draw(torch.cat([self._linear(parts) for parts in pieces]), None, generator)
 
     def _conditions(self) -> ConditionSampler:
         """The conditions seen in training (rebuilt from the checkpoint for a loaded model)."""

@@ -82,6 +82,22 @@ class Residual(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([F.relu(self.bn(self.fc(x))), x], dim=1)
 
+    def extend(self, parts: list[torch.Tensor]) -> list[torch.Tensor]:
+        """``forward`` of the parts' concatenation, left in parts (the new features first)."""
+        return [F.relu(self.bn(linear_of_parts(parts, self.fc.weight, self.fc.bias))), *parts]
+
+
+def linear_of_parts(parts: Sequence[torch.Tensor], weight: torch.Tensor, bias: torch.Tensor | None = None
+                    ) -> torch.Tensor:
+    """``F.linear`` of the parts concatenated side by side, as one product per part: copying wide rows together
+    cost more than the products (a GAN's drawing pass in bfloat16: 3.4 s -> 1.2 s per 800,000 rows)."""
+    out, start = None, 0
+    for part in parts:
+        piece = weight[:, start:start + part.shape[1]]
+        start += part.shape[1]
+        out = F.linear(part, piece, bias) if out is None else torch.addmm(out, part, piece.t())
+    return out
+
 
 class ResidualBlock(nn.Module):
     """x + W2(dropout(act(W1(norm(x))))): the pre-norm feed-forward block of the token models."""

@@ -8,7 +8,7 @@ import torch
 
 from models import registry
 from models.compute import seeded_generator
-from models.nets import SpanIndex
+from models.nets import Residual, SpanIndex, linear_of_parts
 from models.rbm import _RBMNet
 from tabular.encoding import TableEncoder
 from tabular.representations import NumbersAndTokens, Tokens
@@ -67,6 +67,19 @@ def test_gan_draws_rows_from_an_average_of_its_trained_weights(mixed):
     model.config.average = 0.0
     model._follow(step=10_000)
     assert torch.equal(weight, torch.ones_like(weight))
+
+
+def test_a_layer_on_features_in_parts_equals_the_layer_on_them_side_by_side():
+    gen = torch.Generator().manual_seed(0)
+    parts = [torch.randn(6, width, generator=gen) for width in (4, 3, 5)]
+    block = Residual(12, 7).eval()
+    with torch.no_grad():
+        whole = block(torch.cat(parts, dim=1))
+        extended = block.extend(parts)
+        torch.testing.assert_close(torch.cat(extended, dim=1), whole)
+        layer = torch.nn.Linear(19, 2)
+        torch.testing.assert_close(linear_of_parts(extended, layer.weight, layer.bias), layer(whole))
+        assert not torch.allclose(linear_of_parts(extended[::-1], layer.weight, layer.bias), layer(whole))
 
 
 def test_vae_loss_ignores_the_filler_of_missing_numbers(mixed):
