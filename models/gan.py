@@ -41,9 +41,9 @@ class GANConfig:
     gradient_penalty: float = 10.0  # weight of the WGAN-GP penalty
     keep_share: float = 0.15  # asked categories whose shares in the training data multiply to at least this are
     # drawn freely and kept (the model's own conditional, truer than the condition vector, at about 1/share
-    # network passes per row; telco's churners at 0.26: 2.0x the time of free rows, insurance's 0.20: 2.5x);
-    # rarer ones are asked of the generator by its condition vector (fast, but the other columns follow the
-    # category only loosely)
+    # network passes per row; telco's churners at 0.26: 2.3x the time of free rows, insurance's 0.20: 2.4x, a
+    # 0.165 category 2.4-4x); rarer ones are asked of the generator by its condition vector (fast, but the other
+    # columns follow the category only loosely)
     patience: int = 10  # live-quality checks in a row without a gain before stopping early (5 for other models):
     # the last weights' checks swung by a few points while still improving (telco: stopped at epoch 90, then rose
     # 0.866 -> 0.892 by 140); the average below swings less, and small gains still come late (insurance: best at
