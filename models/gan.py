@@ -155,6 +155,13 @@ class _Generator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.blocks(x))
 
+    def features(self, noise: torch.Tensor, cond: torch.Tensor) -> list[torch.Tensor]:
+        """What ``out`` reads, left in parts (newest block's first) rather than copied side by side."""
+        parts = [noise, cond] if cond.shape[1] else [noise]
+        for block in self.blocks:
+            parts = block.extend(parts)
+        return parts
+
 
 class _Critic(nn.Module):
     def __init__(self, dim: int, hidden: int, pac: int) -> None:
@@ -243,21 +250,19 @@ class ConditionalGAN(Generator):
             return net.blocks(torch.cat([noise, cond], dim=1) if cond.shape[1] else noise).float()
 
     def _pieces(self, cond: torch.Tensor, generator: torch.Generator) -> Iterator[list[torch.Tensor]]:
-        """The drawing generator's last features, ``DRAW_PIECE`` rows at a time (the noise drawn at once), as
-        parts that its output layer reads side by side (``_linear``)."""
+        """The drawing generator's last features in parts (``_Generator.features``), ``DRAW_PIECE`` rows at a
+        time (the noise drawn at once): the blocks as in training, then float32 for the output layer (bfloat16
+        would round its numbers to 3 digits)."""
         net, noise = self.generator_net_.eval(), self._noise(len(cond), generator)
         for start in range(0, max(len(cond), 1), DRAW_PIECE):  # one empty piece for no rows
-            parts = [noise[start:start + DRAW_PIECE], cond[start:start + DRAW_PIECE]][: 1 + bool(cond.shape[1])]
-            with autocast(self.device_):  # as in training
-                for block in net.blocks:
-                    parts = block.extend(parts)
-            yield parts
+            with autocast(self.device_):
+                parts = net.features(noise[start:start + DRAW_PIECE], cond[start:start + DRAW_PIECE])
+            yield [part.float() for part in parts]
 
     def _linear(self, parts: list[torch.Tensor], rows: slice = slice(None)) -> torch.Tensor:
-        """The drawing generator's output layer (``rows`` of it) on features in parts, in float32 (bfloat16 would
-        round numbers to 3 digits)."""
+        """The drawing generator's output layer (``rows`` of it) on features in parts."""
         out = self.generator_net_.out
-        return linear_of_parts([part.float() for part in parts], out.weight[rows], out.bias[rows])
+        return linear_of_parts(parts, out.weight[rows], out.bias[rows])
 
     def _fake(self, cond: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         raw = self._raw(cond, generator, self.learner_net_)

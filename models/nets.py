@@ -90,7 +90,7 @@ class Residual(nn.Module):
 def linear_of_parts(parts: Sequence[torch.Tensor], weight: torch.Tensor, bias: torch.Tensor | None = None
                     ) -> torch.Tensor:
     """``F.linear`` of the parts concatenated side by side, as one product per part: copying wide rows together
-    cost more than the products (a GAN's drawing pass in bfloat16: 3.4 s -> 1.2 s per 800,000 rows)."""
+    can cost more than the products (the GAN drawing 100,000 rows on 2 cores: 0.53 -> 0.40 s)."""
     out, start = None, 0
     for part in parts:
         piece = weight[:, start:start + part.shape[1]]
